@@ -1,0 +1,1 @@
+"""reviewflow runtime: the code that runs inside the pipeline's Lambda functions."""

@@ -1,0 +1,63 @@
+"""Runtime configuration of the Lambda functions.
+
+Read from the environment once, on first use, and validated by pydantic, so that importing a
+handler reads nothing and a misconfigured function fails with a clear message on its first
+invocation rather than half-way through a review. Tests build a ``RuntimeSettings`` directly
+or call ``get_settings.cache_clear()`` after changing the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ENV_PREFIX = "REVIEWFLOW_"
+
+ToxicityProviderName = Literal["comprehend", "local"]
+LlmProviderName = Literal["bedrock", "local", "openai"]
+
+
+class RuntimeSettings(BaseModel):
+    """Everything a function may be configured with. Field ``x`` is read from ``REVIEWFLOW_X``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    toxicity_provider: ToxicityProviderName = "comprehend"
+    llm_provider: LlmProviderName = "bedrock"
+    # A Bedrock model id or inference profile id/ARN; no model family is assumed anywhere.
+    model_id: str = ""
+    sentiment_model_id: str = ""  # empty: use model_id
+    response_max_tokens: int = Field(default=400, ge=16, le=4096)
+    response_temperature: float = Field(default=0.3, ge=0.0, le=1.0)
+    sentiment_max_attempts: int = Field(default=3, ge=1, le=5)
+    # OpenAI-compatible endpoint (llm_provider=openai), e.g. a local model server.
+    openai_base_url: str = ""
+    openai_api_key: str = ""
+    openai_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    approvals_table: str = ""
+    notification_topic_arn: str = ""
+    approval_base_url: str = ""  # e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod
+    ledger_ttl_days: int = Field(default=30, ge=1)
+
+    @property
+    def effective_sentiment_model_id(self) -> str:
+        return self.sentiment_model_id or self.model_id
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:
+        values = {
+            key[len(ENV_PREFIX) :].lower(): value
+            for key, value in environ.items()
+            if key.startswith(ENV_PREFIX) and value != ""
+        }
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> RuntimeSettings:
+    return RuntimeSettings.from_environ(os.environ)

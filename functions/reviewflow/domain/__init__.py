@@ -1,0 +1,1 @@
+"""Domain logic: plain functions the handlers call; no clients built here."""

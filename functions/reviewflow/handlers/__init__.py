@@ -1,0 +1,1 @@
+"""Handlers: one thin Lambda entry point per module."""

@@ -1,0 +1,180 @@
+"""Payloads between the workflow and its Lambda functions.
+
+The state machine (``statemachines/review_response.asl.json``) builds each request with
+``Parameters`` and stores each result under its own ``ResultPath``; these models are the two
+sides of that contract and the ASL tests check both.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reviewflow.models.events import (
+    MAX_NAME_CHARS,
+    Decision,
+    FieldError,
+    HumanDecision,
+    ReviewPosted,
+    Sentiment,
+    SentimentSummary,
+    Stage,
+    ToxicityScore,
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ------------------------------------------------------------------ ValidateReview
+
+
+class ValidationResult(_Strict):
+    """Output of ``validate_review``. ``review_id`` is the de-duplication key: the review id
+    when it can be read, else ``event:<EventBridge event id>``."""
+
+    valid: bool
+    review_id: str
+    product_id: str | None = None
+    review: ReviewPosted | None = None
+    errors: list[FieldError] = Field(default_factory=list)
+    message: str | None = None
+
+
+# ------------------------------------------------------------------ ScoreToxicity
+
+
+class ToxicityRequest(_Strict):
+    text: str = Field(min_length=1)
+    language: str = "en"
+    stage: Stage
+
+
+# ToxicityScore (events.py) is the response.
+
+
+# ------------------------------------------------------------------ DetectSentiment / GenerateResponse
+
+
+class TokenUsage(_Strict):
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+
+
+class SentimentRequest(_Strict):
+    review: ReviewPosted
+
+
+class SentimentResult(SentimentSummary):
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+    attempts: int = Field(default=1, ge=1)
+
+
+class ResponseRequest(_Strict):
+    review: ReviewPosted
+    sentiment: SentimentResult
+
+
+class GeneratedResponse(_Strict):
+    response_text: str = Field(min_length=1)
+    model_id: str
+    prompt_version: str
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+
+
+# ------------------------------------------------------------------ HumanReview
+
+
+class ApprovalRequest(_Strict):
+    """Input of ``request_approval`` (a ``.waitForTaskToken`` task)."""
+
+    task_token: str = Field(min_length=1)
+    stage: Stage
+    execution_id: str
+    timeout_seconds: int = Field(ge=60)
+    review: ReviewPosted
+    review_toxicity: ToxicityScore
+    sentiment: SentimentResult | None = None
+    response: GeneratedResponse | None = None
+    response_toxicity: ToxicityScore | None = None
+
+
+class ApprovalTicket(_Strict):
+    approval_id: str
+    expires_at: str
+
+
+class DecisionForm(_Strict):
+    """What a reviewer submits on the approval page."""
+
+    decision: Decision
+    reviewer: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
+    comment: str | None = Field(default=None, max_length=2_000)
+    edited_response_text: str | None = Field(default=None, max_length=4_000)
+
+
+class TaskDecision(HumanDecision):
+    """Sent with ``SendTaskSuccess``; lands at ``$.review_decision`` or ``$.response_decision``."""
+
+    edited_response_text: str | None = None
+
+
+# ------------------------------------------------------------------ BuildOutcome
+
+
+class OutcomeResult(_Strict):
+    """Set by the workflow's Pass states just before ``BuildOutcome``: which outcome, and why."""
+
+    outcome: Literal["created", "harmful", "failed"]
+    reason: str | None = None
+    message: str | None = None
+
+
+class TaskErrorInfo(BaseModel):
+    """A Catch's ``ResultPath`` payload (``Error``/``Cause`` as Step Functions writes them)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    Error: str = "States.Runtime"
+    Cause: str | None = None
+
+
+class OutcomeRequest(BaseModel):
+    """Input of ``build_outcome``: the execution id plus everything the workflow has gathered."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    execution_id: str
+    validation: ValidationResult
+    result: OutcomeResult
+    review_toxicity: ToxicityScore | None = None
+    review_decision: TaskDecision | None = None
+    sentiment: SentimentResult | None = None
+    response: GeneratedResponse | None = None
+    response_toxicity: ToxicityScore | None = None
+    response_decision: TaskDecision | None = None
+    error: TaskErrorInfo | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+__all__ = [
+    "ApprovalRequest",
+    "ApprovalTicket",
+    "Decision",
+    "DecisionForm",
+    "GeneratedResponse",
+    "OutcomeRequest",
+    "OutcomeResult",
+    "ResponseRequest",
+    "Sentiment",
+    "SentimentRequest",
+    "SentimentResult",
+    "TaskDecision",
+    "TaskErrorInfo",
+    "TokenUsage",
+    "ToxicityRequest",
+    "ToxicityScore",
+    "ValidationResult",
+]

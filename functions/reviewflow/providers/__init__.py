@@ -1,0 +1,1 @@
+"""Provider interfaces and their adapters (AWS and offline)."""

@@ -1,0 +1,153 @@
+"""Which implementation of each interface runs: configuration, never a code edit.
+
+Every getter builds its provider once per process from ``get_settings()``; imports are inside
+the getters so a function only loads what its configuration selects (the offline models never
+load in AWS). ``override`` lets tests and the local runtime substitute an implementation (a
+fake, a stubbed client, a fault-injecting wrapper) without touching handler code.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from reviewflow.config import get_settings
+from reviewflow.errors import ConfigurationError
+from reviewflow.providers.base import ChatModel, ResponseWriter, SentimentProvider, ToxicityProvider
+
+_T = TypeVar("_T")
+_overrides: dict[str, Any] = {}
+
+
+def _overridable(name: str) -> Callable[[Callable[[], _T]], Callable[[], _T]]:
+    def decorate(build: Callable[[], _T]) -> Callable[[], _T]:
+        cached = functools.cache(build)
+
+        @functools.wraps(build)
+        def get() -> _T:
+            if name in _overrides:
+                return _overrides[name]  # type: ignore[no-any-return]
+            return cached()
+
+        get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+        _getters[name] = get
+        return get
+
+    return decorate
+
+
+_getters: dict[str, Callable[[], Any]] = {}
+
+
+@contextmanager
+def override(**providers: Any) -> Iterator[None]:
+    """Use the given implementations (by getter name) inside the block."""
+    unknown = set(providers) - set(_getters)
+    if unknown:
+        raise KeyError(f"no provider getter named {sorted(unknown)}; known: {sorted(_getters)}")
+    previous = {name: _overrides.get(name) for name in providers}
+    _overrides.update(providers)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                _overrides.pop(name, None)
+            else:
+                _overrides[name] = value
+
+
+def set_override(name: str, implementation: Any | None) -> None:
+    """Install (or with ``None`` remove) a long-lived override, as the local runtime does."""
+    if name not in _getters:
+        raise KeyError(f"no provider getter named {name!r}; known: {sorted(_getters)}")
+    if implementation is None:
+        _overrides.pop(name, None)
+    else:
+        _overrides[name] = implementation
+
+
+def reset() -> None:
+    """Forget every built provider and override (tests, and after a settings change)."""
+    _overrides.clear()
+    for getter in _getters.values():
+        getter.cache_clear()  # type: ignore[attr-defined]
+
+
+def aws_client(service: str) -> Any:
+    """A boto3 client with the pipeline's retry policy; the one place clients are built."""
+    return _aws_client(service)
+
+
+@functools.cache
+def _aws_client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Retries inside the SDK stay short: the workflow's Retry (with backoff and jitter) is the
+    # retry policy that matters, and it needs the error to surface while the task has time left.
+    return boto3.client(service, config=Config(retries={"max_attempts": 2, "mode": "standard"}))
+
+
+@_overridable("toxicity_provider")
+def toxicity_provider() -> ToxicityProvider:
+    settings = get_settings()
+    if settings.toxicity_provider == "local":
+        from reviewflow.providers.local_toxicity import LocalToxicity
+
+        return LocalToxicity()
+    from reviewflow.providers.comprehend import ComprehendToxicity
+
+    return ComprehendToxicity(aws_client("comprehend"))
+
+
+def _chat_model(model_id: str) -> ChatModel:
+    settings = get_settings()
+    if settings.llm_provider == "bedrock":
+        if not model_id:
+            raise ConfigurationError("REVIEWFLOW_MODEL_ID must name a Bedrock model or inference profile")
+        from reviewflow.providers.bedrock import BedrockChatModel
+
+        return BedrockChatModel(aws_client("bedrock-runtime"), model_id)
+    if settings.llm_provider == "openai":
+        if not (settings.openai_base_url and model_id):
+            raise ConfigurationError("REVIEWFLOW_OPENAI_BASE_URL and REVIEWFLOW_MODEL_ID are required")
+        from reviewflow.providers.openai_compatible import OpenAICompatibleChatModel
+
+        return OpenAICompatibleChatModel(
+            base_url=settings.openai_base_url,
+            model_id=model_id,
+            api_key=settings.openai_api_key,
+            timeout_seconds=settings.openai_timeout_seconds,
+        )
+    raise ConfigurationError(f"no chat model for llm_provider={settings.llm_provider!r}")
+
+
+@_overridable("sentiment_provider")
+def sentiment_provider() -> SentimentProvider:
+    settings = get_settings()
+    if settings.llm_provider == "local":
+        from reviewflow.providers.local_sentiment import VaderSentiment
+
+        return VaderSentiment()
+    from reviewflow.domain.sentiment import LlmSentiment
+
+    return LlmSentiment(_chat_model(settings.effective_sentiment_model_id), settings.sentiment_max_attempts)
+
+
+@_overridable("response_writer")
+def response_writer() -> ResponseWriter:
+    settings = get_settings()
+    if settings.llm_provider == "local":
+        from reviewflow.providers.template_responder import TemplateResponder
+
+        return TemplateResponder()
+    from reviewflow.domain.responses import LlmResponseWriter
+
+    return LlmResponseWriter(
+        _chat_model(settings.model_id),
+        max_tokens=settings.response_max_tokens,
+        temperature=settings.response_temperature,
+    )

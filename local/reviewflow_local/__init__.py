@@ -1,0 +1,1 @@
+"""The local runtime: the synthesized stack, deployed into moto, run offline."""
