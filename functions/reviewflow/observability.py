@@ -55,7 +55,13 @@ def _review_id_of(event: Any) -> str | None:
     """Best-effort review id for the correlation id; never fails."""
     if not isinstance(event, dict):
         return None
-    for path in (("review_id",), ("review", "review_id"), ("detail", "review_id"), ("validation", "review_id")):
+    paths = (
+        ("review_id",),
+        ("review", "review_id"),
+        ("event", "detail", "review_id"),
+        ("state", "validation", "review_id"),
+    )
+    for path in paths:
         node: Any = event
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None

@@ -204,7 +204,7 @@ class OutcomeDetail(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     review_id: str
-    product_id: str | None
+    product_id: str | None = None
     execution_id: str
     decided_by: Literal["auto", "reviewer"]
     review_toxicity: ToxicityScore | None = None
@@ -229,6 +229,8 @@ class HarmfulContentDetected(OutcomeDetail):
 class ResponseGenerationFailed(OutcomeDetail):
     reason: FailureReason
     message: str = Field(max_length=MAX_MESSAGE_CHARS)
+    failed_step: str | None = None
+    error_type: str | None = None
     errors: list[FieldError] = Field(default_factory=list)
 
 

@@ -41,6 +41,17 @@ class ValidationResult(_Strict):
     review: ReviewPosted | None = None
     errors: list[FieldError] = Field(default_factory=list)
     message: str | None = None
+    # Epoch seconds after which the de-duplication claim on review_id may be forgotten (TTL).
+    ledger_expires_at: int = 0
+
+
+class ValidateRequest(BaseModel):
+    """Input of ``validate_review``: the EventBridge event as the rule delivered it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event: Any
+    execution_id: str = ""
 
 
 # ------------------------------------------------------------------ ScoreToxicity
@@ -130,6 +141,7 @@ class OutcomeResult(_Strict):
     outcome: Literal["created", "harmful", "failed"]
     reason: str | None = None
     message: str | None = None
+    step: str | None = None  # the state that failed, for failures
 
 
 class TaskErrorInfo(BaseModel):
@@ -141,12 +153,11 @@ class TaskErrorInfo(BaseModel):
     Cause: str | None = None
 
 
-class OutcomeRequest(BaseModel):
-    """Input of ``build_outcome``: the execution id plus everything the workflow has gathered."""
+class WorkflowState(BaseModel):
+    """Everything the workflow has gathered when it reaches ``BuildOutcome``."""
 
     model_config = ConfigDict(extra="ignore")
 
-    execution_id: str
     validation: ValidationResult
     result: OutcomeResult
     review_toxicity: ToxicityScore | None = None
@@ -156,7 +167,15 @@ class OutcomeRequest(BaseModel):
     response_toxicity: ToxicityScore | None = None
     response_decision: TaskDecision | None = None
     error: TaskErrorInfo | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class OutcomeRequest(BaseModel):
+    """Input of ``build_outcome``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    execution_id: str
+    state: WorkflowState
 
 
 __all__ = [
@@ -176,5 +195,7 @@ __all__ = [
     "TokenUsage",
     "ToxicityRequest",
     "ToxicityScore",
+    "ValidateRequest",
     "ValidationResult",
+    "WorkflowState",
 ]

@@ -1,0 +1,61 @@
+# reviewflow — every command the README names. Each target installs what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY_STAMP   := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: install run serve test test-unit test-infra test-workflow lint format typecheck synth bench clean
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[local,cdk,dev]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(PY_STAMP) $(NODE_STAMP)
+
+## The main job: the whole pipeline, offline, on the sample reviews (approves what needs a person).
+run: install
+	$(BIN)/reviewflow run samples/reviews.jsonl --decide approve --out outcomes.jsonl
+
+## The local stack as a server: AWS-compatible endpoint, approval pages and inbox on 127.0.0.1.
+serve: install
+	$(BIN)/reviewflow serve
+
+## Every test tier (unit, infra, workflow, browser).
+test: install
+	$(BIN)/python -m pytest
+
+test-unit: install
+	$(BIN)/python -m pytest tests/unit
+
+test-infra: install
+	$(BIN)/python -m pytest tests/infra
+
+test-workflow: install
+	$(BIN)/python -m pytest tests/workflow
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy
+
+synth: install
+	node_modules/.bin/cdk synth --quiet
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .mypy_cache .reviewflow
