@@ -24,8 +24,10 @@ def test_bad_input_becomes_invalid_review(case: BadInput) -> None:
     event = {"id": "0d2b8f4e-1111-2222-3333-444455556666", "detail": case.detail}
     validation = validate_review(event, EXECUTION, ledger_ttl_days=1)
     assert not validation.valid
-    state = {"validation": validation.model_dump(mode="json"),
-             "result": {"outcome": "failed", "reason": "invalid_review", "step": "ValidateReview"}}
+    state = {
+        "validation": validation.model_dump(mode="json"),
+        "result": {"outcome": "failed", "reason": "invalid_review", "step": "ValidateReview"},
+    }
     outcome = build_outcome(OutcomeRequest.model_validate({"execution_id": EXECUTION, "state": state}))
     detail = outcome.detail
     assert outcome.detail_type.value == "RESPONSE_GENERATION_FAILED"

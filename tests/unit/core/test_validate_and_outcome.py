@@ -78,7 +78,14 @@ def test_validate_handler_runs_as_lambda(lambda_context, runtime_env) -> None:
 
 # ----------------------------------------------------------------------------- build_outcome
 
-TOX_LOW = {"score": 0.05, "labels": {"PROFANITY": 0.05}, "scorable": True, "provider": "local", "segments": 1, "calls": 1}
+TOX_LOW = {
+    "score": 0.05,
+    "labels": {"PROFANITY": 0.05},
+    "scorable": True,
+    "provider": "local",
+    "segments": 1,
+    "calls": 1,
+}
 TOX_MID = dict(TOX_LOW, score=0.5)
 SENTIMENT = {
     "sentiment": "POSITIVE",
@@ -114,8 +121,13 @@ def outcome(state_: dict):
 
 def test_created_automatically() -> None:
     out = outcome(
-        state({"outcome": "created"}, review_toxicity=TOX_LOW, sentiment=SENTIMENT, response=RESPONSE,
-              response_toxicity=TOX_LOW)
+        state(
+            {"outcome": "created"},
+            review_toxicity=TOX_LOW,
+            sentiment=SENTIMENT,
+            response=RESPONSE,
+            response_toxicity=TOX_LOW,
+        )
     )
     assert out.detail_type is OutcomeType.RESPONSE_CREATED
     d = out.detail
@@ -130,8 +142,14 @@ def test_created_automatically() -> None:
 def test_created_after_an_edited_approval_publishes_the_edit() -> None:
     approved = decision("RESPONSE", "APPROVED", response_edited=True, edited_response_text="Thanks, Ana!")
     out = outcome(
-        state({"outcome": "created"}, review_toxicity=TOX_LOW, sentiment=SENTIMENT, response=RESPONSE,
-              response_toxicity=TOX_MID, response_decision=approved)
+        state(
+            {"outcome": "created"},
+            review_toxicity=TOX_LOW,
+            sentiment=SENTIMENT,
+            response=RESPONSE,
+            response_toxicity=TOX_MID,
+            response_decision=approved,
+        )
     )
     assert out.detail["response_text"] == "Thanks, Ana!"
     assert out.detail["decided_by"] == "reviewer"
@@ -140,8 +158,9 @@ def test_created_after_an_edited_approval_publishes_the_edit() -> None:
 
 
 def test_harmful_by_reviewer_rejection() -> None:
-    out = outcome(state({"outcome": "harmful"}, review_toxicity=TOX_MID,
-                        review_decision=decision("REVIEW", "REJECTED")))
+    out = outcome(
+        state({"outcome": "harmful"}, review_toxicity=TOX_MID, review_decision=decision("REVIEW", "REJECTED"))
+    )
     assert out.detail_type is OutcomeType.HARMFUL_CONTENT
     assert out.detail["decided_by"] == "reviewer"
     assert out.detail["human_decisions"][0]["stage"] == "REVIEW"
@@ -158,10 +177,16 @@ def test_invalid_review_lists_its_errors() -> None:
 
 
 def test_provider_failure_names_the_error_from_the_lambda_envelope() -> None:
-    cause = json.dumps({"errorType": "ProviderThrottledError", "errorMessage": "Bedrock throttled", "stackTrace": ["x"]})
+    cause = json.dumps(
+        {"errorType": "ProviderThrottledError", "errorMessage": "Bedrock throttled", "stackTrace": ["x"]}
+    )
     out = outcome(
-        state({"outcome": "failed", "reason": "provider_error", "step": "GenerateResponse"},
-              review_toxicity=TOX_LOW, sentiment=SENTIMENT, error={"Error": "ProviderThrottledError", "Cause": cause})
+        state(
+            {"outcome": "failed", "reason": "provider_error", "step": "GenerateResponse"},
+            review_toxicity=TOX_LOW,
+            sentiment=SENTIMENT,
+            error={"Error": "ProviderThrottledError", "Cause": cause},
+        )
     )
     assert out.detail["reason"] == "provider_error"
     assert out.detail["error_type"] == "ProviderThrottledError"
@@ -171,19 +196,35 @@ def test_provider_failure_names_the_error_from_the_lambda_envelope() -> None:
 
 
 def test_timed_out_and_rejected_replies_keep_the_draft() -> None:
-    timed_out = outcome(state({"outcome": "failed", "reason": "approval_timed_out", "step": "HumanReviewOfResponse"},
-                              review_toxicity=TOX_LOW, sentiment=SENTIMENT, response=RESPONSE,
-                              response_toxicity=TOX_MID, error={"Error": "States.Timeout"}))
+    timed_out = outcome(
+        state(
+            {"outcome": "failed", "reason": "approval_timed_out", "step": "HumanReviewOfResponse"},
+            review_toxicity=TOX_LOW,
+            sentiment=SENTIMENT,
+            response=RESPONSE,
+            response_toxicity=TOX_MID,
+            error={"Error": "States.Timeout"},
+        )
+    )
     assert timed_out.detail["reason"] == "approval_timed_out"
     assert timed_out.detail["response_text"] == "Thank you!"
-    rejected = outcome(state({"outcome": "failed", "reason": "response_rejected"}, review_toxicity=TOX_LOW,
-                             response=RESPONSE, response_decision=decision("RESPONSE", "REJECTED")))
+    rejected = outcome(
+        state(
+            {"outcome": "failed", "reason": "response_rejected"},
+            review_toxicity=TOX_LOW,
+            response=RESPONSE,
+            response_decision=decision("RESPONSE", "REJECTED"),
+        )
+    )
     assert rejected.detail["decided_by"] == "reviewer"
 
 
 def test_build_outcome_handler_runs_as_lambda(lambda_context) -> None:
     out = build_outcome_handler.handler(
-        {"execution_id": EXECUTION, "state": state({"outcome": "harmful"}, review_toxicity=dict(TOX_LOW, score=0.9))},
+        {
+            "execution_id": EXECUTION,
+            "state": state({"outcome": "harmful"}, review_toxicity=dict(TOX_LOW, score=0.9)),
+        },
         lambda_context,
     )
     assert out["detail_type"] == "HARMFUL_CONTENT_DETECTED"

@@ -81,8 +81,12 @@ def test_result_paths_are_fields_of_the_workflow_state() -> None:
 
 
 def test_choices_read_fields_the_models_write() -> None:
-    owners = {"review_toxicity": ToxicityScore, "response_toxicity": ToxicityScore,
-              "review_decision": TaskDecision, "response_decision": TaskDecision}
+    owners = {
+        "review_toxicity": ToxicityScore,
+        "response_toxicity": ToxicityScore,
+        "review_decision": TaskDecision,
+        "response_decision": TaskDecision,
+    }
     for state in STATES.values():
         for rule in state.get("Choices", []):
             parts = rule["Variable"].removeprefix("$.").split(".")

@@ -1,0 +1,175 @@
+"""Fault injection for the local runtime: providers that throttle, time out, fail or answer
+garbage at configured rates, so the workflow's real Retry and Catch are what gets exercised.
+
+A plan is configuration, never a code edit: ``reviewflow run --faults SPEC --seed N`` or the
+``REVIEWFLOW_FAULTS`` / ``REVIEWFLOW_FAULT_SEED`` environment variables. SPEC is a ``;``-separated
+list of ``provider:kind=rate,...`` where provider is ``toxicity``, ``sentiment``, ``response`` or
+``all`` and kind is ``throttle``, ``timeout``, ``server_error`` or ``malformed``; a bare number
+(``0.1``) spreads that rate evenly over every kind of every provider.
+
+Decisions are deterministic for a seed whatever the thread interleaving: each call is decided by
+``(seed, provider, text, n)`` where n counts the calls for that text, so a retry of the same call
+draws again, as a real transient fault would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reviewflow.errors import (
+    MalformedModelOutputError,
+    ProviderError,
+    ProviderThrottledError,
+    ProviderTimeoutError,
+)
+from reviewflow.models.events import ReviewPosted, ToxicityScore
+from reviewflow.models.steps import GeneratedResponse, SentimentResult
+
+PROVIDERS = ("toxicity", "sentiment", "response")
+KINDS = ("throttle", "timeout", "server_error", "malformed")
+
+
+@dataclass(frozen=True)
+class FaultPlan:
+    rates: dict[str, dict[str, float]] = field(default_factory=dict)
+    seed: int = 0
+
+    @classmethod
+    def parse(cls, spec: str | None, seed: int = 0) -> FaultPlan:
+        rates: dict[str, dict[str, float]] = {p: {} for p in PROVIDERS}
+        spec = (spec or "").strip()
+        if not spec:
+            return cls({}, seed)
+        try:
+            total = float(spec)
+        except ValueError:
+            total = None
+        if total is not None:
+            _check_rate(total, spec)
+            share = total / len(KINDS)
+            return cls({p: dict.fromkeys(KINDS, share) for p in PROVIDERS}, seed)
+        for clause in filter(None, (c.strip() for c in spec.split(";"))):
+            provider, _, body = clause.partition(":")
+            targets = PROVIDERS if provider == "all" else (provider,)
+            if not body or any(t not in PROVIDERS for t in targets):
+                raise ValueError(
+                    f"fault clause {clause!r}: expected provider:kind=rate with provider in "
+                    f"{(*PROVIDERS, 'all')}"
+                )
+            for item in body.split(","):
+                kind, _, value = item.partition("=")
+                kind = kind.strip()
+                if kind not in KINDS:
+                    raise ValueError(f"fault kind {kind!r} unknown; use one of {KINDS}")
+                rate = _check_rate(float(value), item)
+                for target in targets:
+                    rates[target][kind] = rate
+        for provider, kinds in rates.items():
+            if sum(kinds.values()) > 1:
+                raise ValueError(f"fault rates for {provider} add up to more than 1")
+        return cls({p: k for p, k in rates.items() if k}, seed)
+
+    @property
+    def active(self) -> bool:
+        return any(self.rates.values())
+
+    def describe(self) -> str:
+        if not self.active:
+            return "no faults"
+        parts = [
+            f"{provider}:" + ",".join(f"{kind}={rate:g}" for kind, rate in kinds.items())
+            for provider, kinds in self.rates.items()
+        ]
+        return "; ".join(parts) + f" (seed {self.seed})"
+
+
+def _check_rate(rate: float, text: str) -> float:
+    if not 0 <= rate <= 1:
+        raise ValueError(f"fault rate in {text!r} must be between 0 and 1")
+    return rate
+
+
+class FaultInjector:
+    """Decides, per call, whether and how a provider fails; counts what it injected."""
+
+    def __init__(self, plan: FaultPlan) -> None:
+        self.plan = plan
+        self._calls: Counter[tuple[str, str]] = Counter()
+        self.injected: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def draw(self, provider: str, text: str) -> str | None:
+        rates = self.plan.rates.get(provider)
+        if not rates:
+            return None
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        with self._lock:
+            self._calls[(provider, digest)] += 1
+            n = self._calls[(provider, digest)]
+        roll = random.Random(f"{self.plan.seed}:{provider}:{digest}:{n}").random()  # noqa: S311 - not crypto
+        threshold = 0.0
+        for kind, rate in rates.items():
+            threshold += rate
+            if roll < threshold:
+                with self._lock:
+                    self.injected[(provider, kind)] += 1
+                return kind
+        return None
+
+    def fail(self, provider: str, kind: str) -> None:
+        """Raise exactly what the real adapters raise for this kind of fault."""
+        label = f"injected {kind} in {provider}"
+        if kind == "throttle":
+            raise ProviderThrottledError(label)
+        if kind == "timeout":
+            raise ProviderTimeoutError(label)
+        if kind == "malformed" and provider != "toxicity":
+            raise MalformedModelOutputError(label)
+        raise ProviderError(label)
+
+
+class _Faulty:
+    provider: str
+
+    def __init__(self, inner: Callable[[], Any], injector: FaultInjector) -> None:
+        self._inner = inner
+        self._injector = injector
+
+    @property
+    def name(self) -> str:
+        return f"{self._inner().name}+faults"
+
+    def _maybe_fail(self, text: str) -> None:
+        kind = self._injector.draw(self.provider, text)
+        if kind is not None:
+            self._injector.fail(self.provider, kind)
+
+
+class FaultyToxicity(_Faulty):
+    provider = "toxicity"
+
+    def score(self, text: str, language: str) -> ToxicityScore:
+        self._maybe_fail(text)
+        return self._inner().score(text, language)  # type: ignore[no-any-return]
+
+
+class FaultySentiment(_Faulty):
+    provider = "sentiment"
+
+    def detect(self, review: ReviewPosted) -> SentimentResult:
+        self._maybe_fail(review.review_text)
+        return self._inner().detect(review)  # type: ignore[no-any-return]
+
+
+class FaultyResponseWriter(_Faulty):
+    provider = "response"
+
+    def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
+        self._maybe_fail(review.review_text)
+        return self._inner().write(review, sentiment)  # type: ignore[no-any-return]
