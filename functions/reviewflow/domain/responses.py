@@ -1,0 +1,72 @@
+"""The reply to a review, written by a language model from the versioned response prompt.
+
+The model's text is published as it is (after trimming), so anything that is not a complete
+reply is refused here rather than passed on: an empty answer, an answer cut off at the token
+limit, or a guardrail's / content filter's stock message. Each raises
+``MalformedModelOutputError`` and the review fails with a provider error instead of receiving a
+half sentence. Whether the reply is safe to post is decided later, by the toxicity step.
+"""
+
+from __future__ import annotations
+
+from reviewflow.config import get_settings
+from reviewflow.domain.prompts import load_prompt, review_fields
+from reviewflow.errors import MalformedModelOutputError
+from reviewflow.models.events import ReviewPosted
+from reviewflow.models.steps import GeneratedResponse, SentimentResult
+from reviewflow.providers.base import ChatMessage, ChatModel
+
+PROMPT_NAME = "response"
+# Bedrock's stop reasons; the OpenAI-compatible adapter maps its finish reasons onto these.
+INCOMPLETE_STOP_REASONS = frozenset({"max_tokens", "guardrail_intervened", "content_filtered"})
+_WRAPPING_QUOTES = ('"', "\u201c", "\u201d")
+
+
+def _clean(text: str) -> str:
+    text = text.strip()
+    # Some models wrap the whole reply in quotes; a quote at both ends is never part of a reply.
+    if len(text) >= 2 and text[0] in _WRAPPING_QUOTES and text[-1] in _WRAPPING_QUOTES:
+        text = text[1:-1].strip()
+    return text
+
+
+class LlmResponseWriter:
+    """``ResponseWriter`` backed by any ``ChatModel``."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        chat_model: ChatModel,
+        *,
+        max_tokens: int = 400,
+        temperature: float = 0.3,
+        prompt_version: str | None = None,
+    ):
+        self._chat_model = chat_model
+        self._max_tokens = max_tokens
+        self._temperature = temperature
+        self._prompt_version = prompt_version
+
+    def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
+        version = self._prompt_version or get_settings().response_prompt_version
+        prompt = load_prompt(PROMPT_NAME, version).render(
+            **review_fields(review), sentiment=sentiment.sentiment
+        )
+        reply = self._chat_model.converse(
+            prompt.system,
+            [ChatMessage(role="user", text=prompt.user)],
+            max_tokens=self._max_tokens,
+            temperature=self._temperature,
+        )
+        model_id = reply.model_id or self._chat_model.model_id
+        if reply.stop_reason in INCOMPLETE_STOP_REASONS:
+            raise MalformedModelOutputError(
+                f"model {model_id} did not finish the reply (stop reason {reply.stop_reason})"
+            )
+        text = _clean(reply.text)
+        if not text:
+            raise MalformedModelOutputError(f"model {model_id} returned an empty reply")
+        return GeneratedResponse(
+            response_text=text, model_id=model_id, prompt_version=prompt.version, usage=reply.usage
+        )

@@ -1,0 +1,151 @@
+"""Sentiment from a language model, in a validated JSON shape, with a bounded repair loop.
+
+Models wrap JSON in code fences or prose, or drift from the requested shape. The answer is
+parsed leniently (first JSON object found), validated strictly, and when it still fails the bad
+answer is sent back with a short correction — at most ``max_attempts`` calls in all — before the
+review fails with ``MalformedModelOutputError``. Throttling and timeouts are not retried here:
+they surface as their typed errors and the workflow's Retry handles them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from reviewflow.config import get_settings
+from reviewflow.domain.prompts import load_prompt, review_fields
+from reviewflow.errors import MalformedModelOutputError
+from reviewflow.models.events import ReviewPosted, Sentiment
+from reviewflow.models.steps import SentimentResult, TokenUsage
+from reviewflow.observability import get_logger
+from reviewflow.providers.base import ChatMessage, ChatModel
+
+PROMPT_NAME = "sentiment"
+MAX_REASON_CHARS = 200
+# The answer is a label and a sentence; a small cap keeps a rambling model cheap.
+SENTIMENT_MAX_TOKENS = 300
+SENTIMENT_TEMPERATURE = 0.0
+
+_FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class SentimentAnswer(BaseModel):
+    """The only answer shape accepted from the model. Extra keys are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    sentiment: Annotated[Sentiment, BeforeValidator(_upper)]
+    reason: Annotated[str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v)] = Field(
+        min_length=1, max_length=MAX_REASON_CHARS
+    )
+
+
+def _first_json_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object in ``text``: whole text, a fenced block, or embedded in prose."""
+    candidates = [text.strip()]
+    candidates += [block.strip() for block in _FENCED.findall(text)]
+    for candidate in candidates:
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    decoder = json.JSONDecoder()
+    for start in (i for i, ch in enumerate(text) if ch == "{"):
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def parse_answer(text: str) -> SentimentAnswer:
+    """Parse a model answer; ``ValueError`` says, without echoing the answer, what was wrong."""
+    found = _first_json_object(text)
+    if found is None:
+        raise ValueError("the answer contained no JSON object")
+    try:
+        return SentimentAnswer.model_validate(found)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'object'}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)
+        )
+        raise ValueError(problems) from None
+
+
+def _correction(problem: str) -> str:
+    return (
+        f"Your previous answer could not be used ({problem}). Answer again with exactly one JSON "
+        'object and nothing else, in the shape {"sentiment": "POSITIVE|NEGATIVE|NEUTRAL|MIXED", '
+        f'"reason": "..."}}, where "reason" has at most {MAX_REASON_CHARS} characters.'
+    )
+
+
+class LlmSentiment:
+    """``SentimentProvider`` backed by any ``ChatModel``."""
+
+    name = "llm"
+
+    def __init__(self, chat_model: ChatModel, max_attempts: int = 3, *, prompt_version: str | None = None):
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._chat_model = chat_model
+        self._max_attempts = max_attempts
+        self._prompt_version = prompt_version
+
+    def detect(self, review: ReviewPosted) -> SentimentResult:
+        version = self._prompt_version or get_settings().sentiment_prompt_version
+        prompt = load_prompt(PROMPT_NAME, version).render(**review_fields(review))
+        messages = [ChatMessage(role="user", text=prompt.user)]
+        usage = TokenUsage()
+        model_id = self._chat_model.model_id
+        problem = "no answer"
+        for attempt in range(1, self._max_attempts + 1):
+            reply = self._chat_model.converse(
+                prompt.system,
+                messages,
+                max_tokens=SENTIMENT_MAX_TOKENS,
+                temperature=SENTIMENT_TEMPERATURE,
+            )
+            usage = TokenUsage(
+                input_tokens=usage.input_tokens + reply.usage.input_tokens,
+                output_tokens=usage.output_tokens + reply.usage.output_tokens,
+            )
+            model_id = reply.model_id or model_id
+            try:
+                answer = parse_answer(reply.text)
+            except ValueError as exc:
+                problem = str(exc)[:300]
+                get_logger().warning(
+                    "malformed sentiment answer",
+                    extra={"attempt": attempt, "model_id": model_id, "problem": problem},
+                )
+                # Bedrock rejects blank content blocks, so an empty answer is sent back as a marker.
+                messages += [
+                    ChatMessage(role="assistant", text=reply.text.strip() or "(empty answer)"),
+                    ChatMessage(role="user", text=_correction(problem)),
+                ]
+                continue
+            return SentimentResult(
+                sentiment=answer.sentiment,
+                reason=answer.reason,
+                model_id=model_id,
+                prompt_version=prompt.version,
+                usage=usage,
+                attempts=attempt,
+            )
+        raise MalformedModelOutputError(
+            f"model {model_id} answered outside the sentiment JSON shape {self._max_attempts} time(s); "
+            f"last problem: {problem}"
+        )
