@@ -34,6 +34,9 @@ class RuntimeSettings(BaseModel):
     response_max_tokens: int = Field(default=400, ge=16, le=4096)
     response_temperature: float = Field(default=0.3, ge=0.0, le=1.0)
     sentiment_max_attempts: int = Field(default=3, ge=1, le=5)
+    # Active prompt versions: files functions/prompts/<name>/<version>.{system,user}.txt.
+    sentiment_prompt_version: str = Field(default="v1", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    response_prompt_version: str = Field(default="v1", pattern=r"^[A-Za-z0-9_-]{1,32}$")
     # OpenAI-compatible endpoint (llm_provider=openai), e.g. a local model server.
     openai_base_url: str = ""
     openai_api_key: str = ""

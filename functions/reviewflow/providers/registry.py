@@ -11,11 +11,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reviewflow.config import get_settings
 from reviewflow.errors import ConfigurationError
 from reviewflow.providers.base import ChatModel, ResponseWriter, SentimentProvider, ToxicityProvider
+
+if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
+    from reviewflow.providers.approval_store import ApprovalStore
+    from reviewflow.providers.notifier import Notifier
+    from reviewflow.providers.workflow_client import WorkflowClient
 
 _T = TypeVar("_T")
 _overrides: dict[str, Any] = {}
@@ -151,3 +156,33 @@ def response_writer() -> ResponseWriter:
         max_tokens=settings.response_max_tokens,
         temperature=settings.response_temperature,
     )
+
+
+# ------------------------------------------------------------------ human review
+
+
+@_overridable("approval_store")
+def approval_store() -> ApprovalStore:
+    settings = get_settings()
+    if not settings.approvals_table:
+        raise ConfigurationError("REVIEWFLOW_APPROVALS_TABLE must name the approvals table")
+    from reviewflow.providers.approval_store import DynamoApprovalStore
+
+    return DynamoApprovalStore(aws_client("dynamodb"), settings.approvals_table)
+
+
+@_overridable("notifier")
+def notifier() -> Notifier:
+    settings = get_settings()
+    if not settings.notification_topic_arn:
+        raise ConfigurationError("REVIEWFLOW_NOTIFICATION_TOPIC_ARN must name the reviewer topic")
+    from reviewflow.providers.notifier import SnsNotifier
+
+    return SnsNotifier(aws_client("sns"), settings.notification_topic_arn)
+
+
+@_overridable("workflow_client")
+def workflow_client() -> WorkflowClient:
+    from reviewflow.providers.workflow_client import StepFunctionsWorkflowClient
+
+    return StepFunctionsWorkflowClient(aws_client("stepfunctions"))

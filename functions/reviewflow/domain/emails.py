@@ -1,0 +1,129 @@
+"""The reviewer email: a plain-text body (what SNS delivers) and an escaped HTML alternative.
+
+The subject carries no secret and nothing a customer wrote (only ids, which are restricted to
+a safe character set). The body quotes the review as clearly delimited, untrusted text and ends
+with the one link that carries the approval's secret.
+"""
+
+from __future__ import annotations
+
+import html
+from email.message import EmailMessage
+from typing import TYPE_CHECKING
+
+from reviewflow.domain.pages import STAGE_EFFECT, STAGE_QUESTION, format_deadline, format_score, top_labels
+from reviewflow.models.events import Stage
+
+if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
+    from reviewflow.domain.approvals import ApprovalRecord
+
+EXCERPT_CHARS = 500
+MAX_SUBJECT_CHARS = 99
+SENDER = "reviewflow <no-reply@reviewflow.invalid>"
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def subject_for(record: ApprovalRecord) -> str:
+    what = "reply" if record.stage is Stage.RESPONSE else "review"
+    subject = f"Review needed: {what} for product {record.product_id} (review {record.review_id})"
+    return subject if len(subject) <= MAX_SUBJECT_CHARS else subject[: MAX_SUBJECT_CHARS - 3] + "..."
+
+
+def _labels_line(record: ApprovalRecord, response: bool) -> str:
+    score = record.snapshot.response_toxicity if response else record.snapshot.review_toxicity
+    labels = ", ".join(f"{name} {value:.2f}" for name, value in top_labels(score, limit=4))
+    return f"{format_score(score)}" + (f" ({labels})" if labels else "")
+
+
+def text_body(record: ApprovalRecord, link: str) -> str:
+    snapshot, review = record.snapshot, record.snapshot.review
+    deadline = format_deadline(record.expires_at_datetime)
+    lines = [
+        STAGE_QUESTION[record.stage],
+        STAGE_EFFECT[record.stage],
+        "",
+        f"Product:  {review.product_name + ' ' if review.product_name else ''}({review.product_id})",
+        f"Review:   {review.review_id}",
+        f"Rating:   {f'{review.rating} / 5' if review.rating is not None else 'none'}",
+        f"Review toxicity: {_labels_line(record, response=False)}",
+    ]
+    if snapshot.sentiment:
+        lines.append(f"Sentiment: {snapshot.sentiment}")
+    lines += [
+        "",
+        "----- review text (written by a customer; untrusted) -----",
+        excerpt(review.review_text),
+        "----- end of review text -----",
+    ]
+    if record.stage is Stage.RESPONSE:
+        lines += [
+            "",
+            f"Reply toxicity: {_labels_line(record, response=True)}",
+            "----- draft reply -----",
+            snapshot.response_text or "",
+            "----- end of draft reply -----",
+        ]
+    lines += [
+        "",
+        f"Decide before {deadline}. After that the review fails as timed out.",
+        "Open the page below to read everything and approve or reject (opening it changes nothing):",
+        link,
+        "",
+        "The link is personal: do not forward it.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def html_body(record: ApprovalRecord, link: str) -> str:
+    snapshot, review = record.snapshot, record.snapshot.review
+
+    def e(value: object) -> str:
+        return html.escape(str(value), quote=True)
+
+    facts = [
+        (
+            "Product",
+            f"{review.product_name} ({review.product_id})" if review.product_name else review.product_id,
+        ),
+        ("Review", review.review_id),
+        ("Rating", f"{review.rating} / 5" if review.rating is not None else "none"),
+        ("Review toxicity", _labels_line(record, response=False)),
+    ]
+    if snapshot.sentiment:
+        facts.append(("Sentiment", snapshot.sentiment))
+    rows = "".join(f"<tr><th align=left>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts)
+    reply = ""
+    if record.stage is Stage.RESPONSE:
+        reply = (
+            f"<p><strong>Draft reply</strong> (toxicity {e(_labels_line(record, response=True))}):</p>"
+            f'<blockquote style="white-space:pre-wrap">{e(snapshot.response_text or "")}</blockquote>'
+        )
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"></head><body>'
+        f"<p><strong>{e(STAGE_QUESTION[record.stage])}</strong></p><p>{e(STAGE_EFFECT[record.stage])}</p>"
+        f"<table>{rows}</table>"
+        "<p><strong>Review text</strong> (written by a customer; untrusted):</p>"
+        f'<blockquote style="white-space:pre-wrap">{e(excerpt(review.review_text))}</blockquote>'
+        f"{reply}"
+        f"<p>Decide before {e(format_deadline(record.expires_at_datetime))}.</p>"
+        f'<p><a href="{e(link)}">Open the approval page</a> (opening it changes nothing).</p>'
+        "<p>The link is personal: do not forward it.</p></body></html>"
+    )
+
+
+def build_email(record: ApprovalRecord, *, link: str, recipient: str | None = None) -> EmailMessage:
+    """The whole message; SNS sends its text part, the local runtime writes it as an ``.eml``."""
+    message = EmailMessage()
+    message["Subject"] = subject_for(record)
+    message["From"] = SENDER
+    if recipient:
+        message["To"] = recipient
+    message["X-Reviewflow-Approval-Id"] = record.approval_id
+    message["X-Reviewflow-Stage"] = record.stage.value
+    message.set_content(text_body(record, link))
+    message.add_alternative(html_body(record, link), subtype="html")
+    return message

@@ -1,0 +1,88 @@
+"""Approval pages behind API Gateway (REST, proxy): ``GET`` shows, ``POST`` decides.
+
+The Powertools resolver is built on first use, not at import. Its debug mode stays off whatever
+the environment says: it would print whole events, query-string secrets included.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+from reviewflow.domain import approvals, pages
+from reviewflow.errors import ReviewflowError
+from reviewflow.observability import get_logger, lambda_entry
+from reviewflow.providers import registry
+
+if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+
+def _response(page: pages.Page) -> Response[str]:
+    from aws_lambda_powertools.event_handler import Response
+
+    return Response(
+        status_code=page.status,
+        content_type=pages.HTML_CONTENT_TYPE,
+        body=page.body,
+        headers=page.headers,
+    )
+
+
+def _http_request(app: APIGatewayRestResolver, approval_id: str) -> approvals.HttpRequest:
+    event = app.current_event
+    headers = event.headers  # case-insensitive
+    query = event.query_string_parameters or {}
+    return approvals.HttpRequest(
+        approval_id=approval_id,
+        secret=query.get("s"),
+        body=event.decoded_body if event.http_method == "POST" else None,
+        content_type=headers.get("content-type"),
+        host=headers.get("host"),
+        origin=headers.get("origin"),
+        sec_fetch_site=headers.get("sec-fetch-site"),
+        source_ip=event.request_context.identity.source_ip,
+        user_agent=headers.get("user-agent"),
+    )
+
+
+@functools.cache
+def _app() -> APIGatewayRestResolver:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+    from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+
+    app = APIGatewayRestResolver(debug=False)
+
+    @app.get("/approvals/<approval_id>")
+    def show(approval_id: str) -> Response[str]:
+        return _response(
+            approvals.show_approval(_http_request(app, approval_id), store=registry.approval_store())
+        )
+
+    @app.post("/approvals/<approval_id>")
+    def decide(approval_id: str) -> Response[str]:
+        return _response(
+            approvals.decide_approval(
+                _http_request(app, approval_id),
+                store=registry.approval_store(),
+                workflow=registry.workflow_client(),
+            )
+        )
+
+    @app.exception_handler(NotFoundError)
+    def unknown_route(_exc: Exception) -> Response[str]:
+        return _response(pages.not_found())
+
+    @app.exception_handler(Exception)
+    def unexpected(exc: Exception) -> Response[str]:
+        get_logger().error("approval page failed", extra=approvals.describe_unexpected(exc))
+        if isinstance(exc, ReviewflowError) and exc.retryable:
+            return _response(pages.try_again(status=503))
+        return _response(pages.server_error())
+
+    return app
+
+
+@lambda_entry
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _app().resolve(event, context)
