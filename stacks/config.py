@@ -1,0 +1,180 @@
+"""Deployment configuration, validated once at synth time.
+
+Read from the CDK context key ``reviewflow`` (a JSON object in ``cdk.json``) and from per-field
+overrides ``reviewflow:<field>`` (``cdk deploy -c reviewflow:reviewer_email=me@example.com``).
+Unknown fields are refused, so a typo in ``cdk.json`` fails the synth instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+CONTEXT_KEY = "reviewflow"
+OVERRIDE_PREFIX = f"{CONTEXT_KEY}:"
+
+# The workflow's own outcome events use this source; the input rule must never match it.
+OUTCOME_EVENT_SOURCE = "reviews.response-pipeline"
+
+# Context that makes the same app synthesize for the offline local runtime (no AWS model calls).
+LOCAL_RUNTIME_CONTEXT: dict[str, str] = {
+    f"{OVERRIDE_PREFIX}llm_provider": "local",
+    f"{OVERRIDE_PREFIX}toxicity_provider": "local",
+    # moto has no AWS::ApiGateway::Account; the account-level logging role means nothing offline.
+    f"{OVERRIDE_PREFIX}api_gateway_cloudwatch_role": "false",
+}
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A Bedrock model id (``amazon.nova-lite-v1:0``), inference profile id (``us.amazon.nova-lite-v1:0``)
+# or one of their ARNs. Validated loosely here; stacks.constructs.functions derives the IAM resources.
+_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{2,2047}$")
+
+# CloudWatch Logs accepts only these retention periods.
+RetentionDaysValue = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653]
+
+APPROVAL_MARGIN_SECONDS = 3600
+
+
+class _Node(Protocol):
+    def try_get_context(self, key: str) -> Any: ...
+
+
+class ReviewflowConfig(BaseModel):
+    """Everything a deployment may choose. Defaults are the ones DESIGN.md names."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    resource_prefix: str = Field(default="reviewflow", pattern=r"^[a-z][a-z0-9-]{1,30}$")
+    event_source: str = Field(default="reviews.storefront", min_length=1, max_length=256)
+
+    # Toxicity bands: low <= score <= high goes to a person (both ends inclusive).
+    low_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
+    high_threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+
+    approval_timeout_seconds: int = Field(default=172_800, ge=60, le=31_536_000)
+    # Two human reviews may happen in one execution; the workflow timeout must outlast both.
+    workflow_timeout_seconds: int = Field(default=2 * 172_800 + APPROVAL_MARGIN_SECONDS, ge=120)
+
+    llm_provider: Literal["bedrock", "local", "openai"] = "bedrock"
+    toxicity_provider: Literal["comprehend", "local"] = "comprehend"
+    model_id: str | None = None
+    sentiment_model_id: str | None = None
+    openai_base_url: str | None = None
+    response_max_tokens: int | None = Field(default=None, ge=16, le=4096)
+    sentiment_prompt_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    response_prompt_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+
+    reviewer_email: str | None = None
+    alarm_email: str | None = None
+
+    lambda_memory_mb: int = Field(default=256, ge=128, le=10_240)
+    log_retention_days: RetentionDaysValue = 30
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    python_version: Literal["3.12", "3.13"] = "3.13"
+    # Pinned version of the managed layer AWSLambdaPowertoolsPythonV3-<python>-<arch>.
+    powertools_layer_version: int = Field(default=27, ge=1)
+    ledger_ttl_days: int = Field(default=30, ge=1, le=3650)
+
+    rule_retry_attempts: int = Field(default=8, ge=0, le=185)
+    rule_max_event_age_seconds: int = Field(default=7200, ge=60, le=86_400)
+    api_throttle_rate_limit: float = Field(default=5, gt=0, le=10_000)
+    api_throttle_burst_limit: int = Field(default=10, ge=1, le=5_000)
+    # API Gateway can only write access logs once the account has a CloudWatch role. True lets this
+    # stack set it (an account-wide setting); False assumes the account already has one.
+    api_gateway_cloudwatch_role: bool = False
+
+    @field_validator("reviewer_email", "alarm_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+    @field_validator("log_retention_days", mode="before")
+    @classmethod
+    def _retention_from_text(cls, value: Any) -> Any:
+        # ``-c reviewflow:log_retention_days=14`` arrives as text; Literal[int] does not coerce it.
+        return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+    @field_validator("model_id", "sentiment_model_id", "openai_base_url")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("model_id", "sentiment_model_id")
+    @classmethod
+    def _model_id_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _MODEL_ID.match(value):
+            raise ValueError(f"{value!r} is not a Bedrock model id, inference profile id or ARN")
+        return value
+
+    @field_validator("event_source")
+    @classmethod
+    def _not_outcome_source(cls, value: str) -> str:
+        if value == OUTCOME_EVENT_SOURCE:
+            raise ValueError(f"{OUTCOME_EVENT_SOURCE!r} is the source of the workflow's own outcome events")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReviewflowConfig:
+        if self.low_threshold > self.high_threshold:
+            raise ValueError(
+                f"low_threshold ({self.low_threshold}) must not exceed high_threshold ({self.high_threshold})"
+            )
+        needed = 2 * self.approval_timeout_seconds + APPROVAL_MARGIN_SECONDS
+        if self.workflow_timeout_seconds < needed:
+            raise ValueError(
+                f"workflow_timeout_seconds ({self.workflow_timeout_seconds}) must be at least "
+                f"2 x approval_timeout_seconds + {APPROVAL_MARGIN_SECONDS} = {needed}"
+            )
+        if self.llm_provider == "bedrock" and not self.model_id:
+            raise ValueError(
+                "model_id is required when llm_provider is 'bedrock': set context.reviewflow.model_id in "
+                "cdk.json or pass -c reviewflow:model_id=<model or inference profile id>"
+            )
+        if self.llm_provider == "openai" and not self.openai_base_url:
+            raise ValueError("openai_base_url is required when llm_provider is 'openai'")
+        return self
+
+    @property
+    def bedrock_model_ids(self) -> list[str]:
+        """Model ids the functions may invoke through Bedrock (empty for other providers)."""
+        if self.llm_provider != "bedrock":
+            return []
+        ids = [self.model_id, self.sentiment_model_id]
+        return list(dict.fromkeys(i for i in ids if i))
+
+    @classmethod
+    def from_context(cls, node: _Node) -> ReviewflowConfig:
+        """Build from the construct tree's context; raise ``ValueError`` naming the context keys."""
+        raw = node.try_get_context(CONTEXT_KEY)
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"context {CONTEXT_KEY!r} is not a JSON object: {exc}") from exc
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"context {CONTEXT_KEY!r} must be a JSON object, got {type(raw).__name__}")
+        values: dict[str, Any] = dict(raw)
+        for name in cls.model_fields:
+            override = node.try_get_context(f"{OVERRIDE_PREFIX}{name}")
+            if override is not None:
+                values[name] = override
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(config)'}: {err['msg']}" for err in exc.errors()
+            )
+            raise ValueError(
+                f"invalid reviewflow configuration (context {CONTEXT_KEY!r} or "
+                f"'{OVERRIDE_PREFIX}<field>'): {problems}"
+            ) from None

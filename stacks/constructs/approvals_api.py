@@ -1,0 +1,122 @@
+"""The REST API behind the approval links: ``GET``/``POST /approvals/{approval_id}``."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.config import ReviewflowConfig
+from stacks.constructs.functions import RETENTION
+from stacks.nag import acknowledge
+
+STAGE_NAME = "prod"
+
+# Access log fields. Links carry the secret in the query string (?s=...), so nothing here may
+# include it: resourcePath is the route template, never the requested URL.
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "integrationLatency": "$context.integrationLatency",
+}
+
+
+class ApprovalsApi(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: ReviewflowConfig, handler: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=RETENTION[config.log_retention_days],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.api = apigw.RestApi(
+            self,
+            "Api",
+            rest_api_name=f"{config.resource_prefix}-approvals",
+            description="reviewflow: approval pages and decisions (links are emailed to reviewers)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=config.api_gateway_cloudwatch_role,
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE_NAME,
+                throttling_rate_limit=config.api_throttle_rate_limit,
+                throttling_burst_limit=config.api_throttle_burst_limit,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(_json(ACCESS_LOG_FIELDS)),
+            ),
+        )
+        validator = apigw.RequestValidator(
+            self.api,
+            "PathValidator",
+            rest_api=self.api,
+            validate_request_parameters=True,
+            validate_request_body=True,
+        )
+        integration = apigw.LambdaIntegration(handler, proxy=True)
+        approval = self.api.root.add_resource("approvals").add_resource("{approval_id}")
+        for method in ("GET", "POST"):
+            approval.add_method(
+                method,
+                integration,
+                request_parameters={"method.request.path.approval_id": True},
+                request_validator=validator,
+                authorization_type=apigw.AuthorizationType.NONE,
+            )
+
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG4",
+            "Reviewers open these pages from an emailed link; the link's per-approval secret (>=128 bits, "
+            "only its hash stored, single use, expiring) is the authorization, checked by the function.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-COG4",
+            "No Cognito user pool: reviewers are authorized by the per-approval link secret, not by an "
+            "account (see AwsSolutions-APIG4).",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL: the API serves two routes to a handful of reviewers, is throttled at the "
+            "stage, and every request needs an unguessable secret; a web ACL would cost more than it adds.",
+        )
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG6",
+            "Execution logging is off on purpose: it records request details including the query string, "
+            "which carries the link secret. Access logs (without the query string) are on.",
+        )
+        cloud_watch_role = self.api.node.try_find_child("CloudWatchRole")
+        if cloud_watch_role is not None:
+            acknowledge(
+                cloud_watch_role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs]",
+                "The account-level API Gateway logging role uses the AWS managed policy made for exactly "
+                "this purpose.",
+            )
+
+    @property
+    def url(self) -> str:
+        """The stage URL without a trailing slash (what REVIEWFLOW_APPROVAL_BASE_URL expects)."""
+        api = self.api
+        stack = api.stack
+        return f"https://{api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}/{STAGE_NAME}"
+
+
+def _json(fields: dict[str, str]) -> str:
+    # Every value quoted: API Gateway writes "-" for a missing value, which would break bare numbers.
+    return "{" + ",".join(f'"{key}":"{value}"' for key, value in fields.items()) + "}"

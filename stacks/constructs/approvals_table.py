@@ -1,0 +1,27 @@
+"""The one DynamoDB table: approval records (``approval#<id>``) and the workflow's review ledger
+(``review#<id>``, written by the state machine itself). Both expire through ``expires_at``."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+
+class ApprovalsTable(Construct):
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        # ``Table`` (not ``TableV2``): TableV2 synthesizes a GlobalTable, which the local runtime cannot
+        # deploy. Kept on stack deletion: it holds the decision audit records.
+        self.table = dynamodb.Table(
+            self,
+            "Table",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="expires_at",
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )

@@ -1,0 +1,283 @@
+"""The seven Lambda functions: one code asset (``functions/``), the managed Powertools layer, an
+explicit log group each, X-Ray tracing, and a role per function that grants only what it calls."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.config import ReviewflowConfig
+from stacks.nag import acknowledge
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
+
+# Published by the Powertools team in every commercial region; bundles pydantic and aws-xray-sdk.
+POWERTOOLS_LAYER_ACCOUNT = "017000801446"
+
+# Files that must never reach the deployment package.
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/*.egg-info"]
+
+RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+# Cross-region inference profile ids start with a geography: us.amazon.nova-lite-v1:0.
+_PROFILE_GEO = re.compile(r"^(us|eu|apac|us-gov|jp|au|ca|global)\.(.+)$")
+_ARN = re.compile(r"^arn:(?P<partition>[^:]+):bedrock:(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.+)$")
+
+
+@dataclass(frozen=True)
+class _Spec:
+    name: str
+    description: str
+    timeout_seconds: int
+
+
+SPECS = {
+    "validate_review": _Spec("validate_review", "Reads the posted event into a review", 10),
+    "score_toxicity": _Spec("score_toxicity", "Scores review or reply toxicity", 30),
+    "detect_sentiment": _Spec("detect_sentiment", "Asks the LLM for the review's sentiment", 90),
+    "generate_response": _Spec("generate_response", "Asks the LLM to write the reply", 120),
+    "request_approval": _Spec("request_approval", "Stores the task token and emails the reviewer", 20),
+    "approval_api": _Spec("approval_api", "Serves the approval pages and records decisions", 20),
+    "build_outcome": _Spec("build_outcome", "Assembles the one outcome event of a review", 10),
+}
+
+
+def bedrock_statements(model_ids: list[str]) -> list[iam.PolicyStatement]:
+    """``bedrock:InvokeModel`` (what Converse needs) on exactly the ARNs the model ids resolve to.
+
+    A foundation model id resolves to its foundation-model ARN in this region. A cross-region
+    inference profile id resolves to the profile in this account and region plus the foundation
+    model in every region the profile may route to. An application inference profile ARN resolves
+    to itself plus any foundation model, but only when called through that profile.
+    """
+    stack_partition, region, account = Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID
+    direct: list[str] = []
+    through_profile: list[str] = []
+    for model_id in model_ids:
+        arn = _ARN.match(model_id)
+        if arn:
+            resource = arn["resource"]
+            kind, _, ident = resource.partition("/")
+            if kind == "foundation-model":
+                direct.append(model_id)
+            elif kind == "inference-profile":
+                geo = _PROFILE_GEO.match(ident)
+                direct.append(model_id)
+                base = geo.group(2) if geo else ident
+                direct.append(f"arn:{arn['partition']}:bedrock:*::foundation-model/{base}")
+            elif kind == "application-inference-profile":
+                direct.append(model_id)
+                through_profile.append(model_id)
+            else:
+                raise ValueError(f"unsupported Bedrock ARN for model_id: {model_id!r}")
+            continue
+        geo = _PROFILE_GEO.match(model_id)
+        if geo:
+            direct.append(f"arn:{stack_partition}:bedrock:{region}:{account}:inference-profile/{model_id}")
+            direct.append(f"arn:{stack_partition}:bedrock:*::foundation-model/{geo.group(2)}")
+        else:
+            direct.append(f"arn:{stack_partition}:bedrock:{region}::foundation-model/{model_id}")
+    statements = []
+    if direct:
+        statements.append(
+            iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=list(dict.fromkeys(direct)))
+        )
+    if through_profile:
+        statements.append(
+            iam.PolicyStatement(
+                actions=["bedrock:InvokeModel"],
+                resources=[f"arn:{stack_partition}:bedrock:*::foundation-model/*"],
+                conditions={"StringEquals": {"bedrock:InferenceProfileArn": through_profile}},
+            )
+        )
+    return statements
+
+
+def _nag_form(resource: str) -> str:
+    """How cdk-nag prints a resource ARN built from pseudo parameters, for granular acknowledgments."""
+    for token, name in (
+        (Aws.PARTITION, "AWS::Partition"),
+        (Aws.REGION, "AWS::Region"),
+        (Aws.ACCOUNT_ID, "AWS::AccountId"),
+    ):
+        resource = resource.replace(token, f"<{name}>")
+    return resource
+
+
+class Functions(Construct):
+    """Builds the functions; the other constructs add their grants (table, topic, state machine)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: ReviewflowConfig) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        arch = config.architecture
+        python_tag = "python" + config.python_version.replace(".", "")
+        self.runtime = {"3.12": lambda_.Runtime.PYTHON_3_12, "3.13": lambda_.Runtime.PYTHON_3_13}[
+            config.python_version
+        ]
+        self.powertools_layer_arn = Fn.sub(
+            "arn:${AWS::Partition}:lambda:${AWS::Region}:"
+            f"{POWERTOOLS_LAYER_ACCOUNT}:layer:AWSLambdaPowertoolsPythonV3-{python_tag}-{arch}:"
+            f"{config.powertools_layer_version}"
+        )
+        self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", self.powertools_layer_arn
+        )
+        # One asset for all functions. With the context key aws:cdk:disable-asset-staging the asset
+        # points at functions/ itself (the local runtime relies on that).
+        self.code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES)
+
+        self.validate_review = self._function(
+            SPECS["validate_review"], {"REVIEWFLOW_LEDGER_TTL_DAYS": str(config.ledger_ttl_days)}
+        )
+        self.score_toxicity = self._function(
+            SPECS["score_toxicity"], {"REVIEWFLOW_TOXICITY_PROVIDER": config.toxicity_provider}
+        )
+        self.detect_sentiment = self._function(SPECS["detect_sentiment"], self._llm_environment())
+        self.generate_response = self._function(SPECS["generate_response"], self._llm_environment())
+        # request_approval and approval_api get their table/topic/API settings from the stack.
+        self.request_approval = self._function(SPECS["request_approval"], {})
+        self.approval_api = self._function(SPECS["approval_api"], {})
+        self.build_outcome = self._function(SPECS["build_outcome"], {})
+
+        xray = (
+            "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support "
+            "no resource-level permissions, so CDK grants them on '*'."
+        )
+        for name, fn in self.all.items():
+            reason = xray
+            if name == "score_toxicity" and config.toxicity_provider == "comprehend":
+                fn.add_to_role_policy(
+                    iam.PolicyStatement(actions=["comprehend:DetectToxicContent"], resources=["*"])
+                )
+                reason += (
+                    " comprehend:DetectToxicContent supports no resource-level permissions either, so its "
+                    "only valid resource is '*'."
+                )
+            acknowledge(fn.role, "AwsSolutions-IAM5[Resource::*]", reason)  # type: ignore[arg-type]
+        acknowledge(
+            self,
+            "AwsSolutions-L1",
+            "The runtime is pinned (python_version) to one for which the pinned Powertools layer, with its "
+            "pydantic-core build, is published and was tested; moving to a newer runtime is a config change "
+            "made together with the layer version.",
+        )
+        for fn in (self.detect_sentiment, self.generate_response):
+            for statement in bedrock_statements(config.bedrock_model_ids):
+                fn.add_to_role_policy(statement)
+                for resource in statement.resources:
+                    if "*" in resource:
+                        acknowledge(
+                            fn.role,  # type: ignore[arg-type]
+                            f"AwsSolutions-IAM5[Resource::{_nag_form(resource)}]",
+                            "A Bedrock cross-region inference profile routes a call to the same foundation "
+                            "model in any region of its geography, so the foundation-model ARN needs a "
+                            "region wildcard; the model is named exactly, derived from the configured id.",
+                        )
+
+    @property
+    def all(self) -> dict[str, lambda_.Function]:
+        return {name: getattr(self, name) for name in SPECS}
+
+    @property
+    def workflow_tasks(self) -> dict[str, lambda_.Function]:
+        """The functions the state machine invokes, keyed by their definition substitution."""
+        return {
+            "ValidateReviewFunctionArn": self.validate_review,
+            "ScoreToxicityFunctionArn": self.score_toxicity,
+            "DetectSentimentFunctionArn": self.detect_sentiment,
+            "GenerateResponseFunctionArn": self.generate_response,
+            "RequestApprovalFunctionArn": self.request_approval,
+            "BuildOutcomeFunctionArn": self.build_outcome,
+        }
+
+    def _llm_environment(self) -> dict[str, str]:
+        config = self._config
+        env: dict[str, str] = {"REVIEWFLOW_LLM_PROVIDER": config.llm_provider}
+        remote = config.llm_provider != "local"  # the offline responder uses no model id
+        optional = {
+            "REVIEWFLOW_MODEL_ID": config.model_id if remote else None,
+            "REVIEWFLOW_SENTIMENT_MODEL_ID": config.sentiment_model_id if remote else None,
+            "REVIEWFLOW_OPENAI_BASE_URL": config.openai_base_url if config.llm_provider == "openai" else None,
+            "REVIEWFLOW_RESPONSE_MAX_TOKENS": (
+                str(config.response_max_tokens) if config.response_max_tokens is not None else None
+            ),
+            "REVIEWFLOW_SENTIMENT_PROMPT_VERSION": config.sentiment_prompt_version,
+            "REVIEWFLOW_RESPONSE_PROMPT_VERSION": config.response_prompt_version,
+        }
+        env.update({key: value for key, value in optional.items() if value})
+        return env
+
+    def _function(self, spec: _Spec, environment: dict[str, str]) -> lambda_.Function:
+        config = self._config
+        construct_id = "".join(part.title() for part in spec.name.split("_"))
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=RETENTION[config.log_retention_days],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # An own role without the AWSLambdaBasicExecutionRole managed policy: logs go to this one
+        # log group only.
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"reviewflow {spec.name}: only what this function calls",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
+        fn = lambda_.Function(
+            self,
+            construct_id,
+            description=f"reviewflow: {spec.description}",
+            runtime=self.runtime,
+            architecture=(
+                lambda_.Architecture.ARM_64 if config.architecture == "arm64" else lambda_.Architecture.X86_64
+            ),
+            handler=f"reviewflow.handlers.{spec.name}.handler",
+            code=self.code,
+            layers=[self.powertools_layer],
+            memory_size=config.lambda_memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+            role=role,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": "reviewflow",
+                "POWERTOOLS_METRICS_NAMESPACE": "Reviewflow",
+                "POWERTOOLS_LOG_LEVEL": config.log_level,
+                **environment,
+            },
+        )
+        return fn
