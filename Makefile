@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY_STAMP   := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The CDK CLI runs `python3 app.py` (cdk.json): make it the project's interpreter.
+export PATH := $(abspath $(VENV))/bin:$(abspath node_modules/.bin):$(PATH)
 
 .PHONY: install run serve test test-unit test-infra test-workflow lint format typecheck synth bench clean
 
