@@ -40,8 +40,13 @@ def get_tracer() -> Tracer:
 
 @functools.cache
 def get_metrics() -> Metrics:
+    import warnings
+
     from aws_lambda_powertools import Metrics
 
+    # An invocation that fails before adding a metric is normal (the error is what matters);
+    # Powertools would warn about the empty flush on every such call.
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
     return Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 
