@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -57,16 +57,38 @@ class Invocation:
 
 @contextlib.contextmanager
 def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
+    """Apply ``values`` for the duration of a call, without ever adding or removing a key.
+
+    moto's interpreter threads iterate ``os.environ`` (botocore looks for proxy settings whenever
+    it builds a client) while a handler runs; adding or deleting a key during that iteration
+    raises ``KeyError`` or ``RuntimeError`` in *their* thread, which surfaces as a random
+    ``States.Runtime`` task failure. Every key a function may set is therefore reserved up
+    front (``reserve_environment``) and only its value changes here; "unset" is the empty string,
+    which the runtime settings treat as absent.
+    """
+    missing = [key for key in values if key not in os.environ]
+    if missing:
+        raise RuntimeError(f"environment keys not reserved before the first invocation: {missing}")
+    saved = {key: os.environ[key] for key in values}
     os.environ.update(values)
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        os.environ.update(saved)
+
+
+def reserve_environment(keys: Iterable[str]) -> None:
+    """Create every key a function may set, empty, before any execution thread runs."""
+    for key in keys:
+        os.environ.setdefault(key, "")
+
+
+RUNNER_KEYS = (
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "_HANDLER",
+)
 
 
 class InProcessLambdaRunner:
@@ -87,6 +109,7 @@ class InProcessLambdaRunner:
         self.overrides = dict(overrides or {})
         self.log_stream = log_stream
         self.invocations: list[Invocation] = []
+        self._reserved: set[str] = set()
         for path in code_paths:
             if str(path) not in sys.path:
                 sys.path.insert(0, str(path))
@@ -103,6 +126,8 @@ class InProcessLambdaRunner:
             }
         )
         env.update(self.overrides)
+        # A key this function lacks but another one set must read as unset, not as the other's.
+        env.update({key: "" for key in self._reserved - env.keys()})
         context = LocalLambdaContext(
             function_name=function.function_name,
             memory_limit_in_mb=int(function.memory_size or 128),
@@ -131,6 +156,14 @@ class InProcessLambdaRunner:
                 )
             )
         return body, error_type is not None
+
+    def reserve(self, function_environments: Iterable[Mapping[str, str]]) -> None:
+        """Reserve every key any function (or this runner) sets; call before executions start."""
+        keys = set(self.overrides) | set(RUNNER_KEYS)
+        for variables in function_environments:
+            keys |= set(variables)
+        reserve_environment(keys)
+        self._reserved = keys
 
     @contextlib.contextmanager
     def _captured_output(self) -> Iterator[None]:

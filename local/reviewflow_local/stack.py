@@ -9,6 +9,8 @@ template describes; the only things the local runtime adds are plumbing to obser
 - a rule on the bus (``reviewflow-local-outcome-tap``) that copies outcome events to an SQS
   queue the runtime reads;
 - the ``notifier`` provider replaced by ``OutboxNotifier`` (writes ``.eml`` files, then SNS);
+- with a fault plan (``faults=`` or ``REVIEWFLOW_FAULTS`` / ``REVIEWFLOW_FAULT_SEED``), the
+  toxicity, sentiment and response providers wrapped by ``reviewflow_local.faults``;
 - two environment values on every function: ``REVIEWFLOW_APPROVAL_BASE_URL`` points at the
   local HTTP front instead of the API Gateway stage URL, and X-Ray tracing is off.
 """
@@ -27,6 +29,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from reviewflow_local import moto_patches
+from reviewflow_local.faults import (
+    FaultInjector,
+    FaultPlan,
+    FaultyResponseWriter,
+    FaultySentiment,
+    FaultyToxicity,
+)
 from reviewflow_local.http_front import HttpFront, read_routes, wait_until_listening
 from reviewflow_local.lambda_runner import InProcessLambdaRunner
 from reviewflow_local.outbox import Outbox, OutboxNotifier
@@ -83,6 +92,7 @@ class LocalStack:
         log_stream: IO[str] | None = None,
         stack_name: str | None = None,
         on_outcome: Callable[[dict[str, Any]], None] | None = None,
+        faults: FaultPlan | None = None,
     ) -> None:
         self.assembly = assembly
         self.workdir = workdir
@@ -91,6 +101,8 @@ class LocalStack:
         self.log_stream = log_stream
         self.stack_name = stack_name or assembly.stack_name
         self.on_outcome = on_outcome
+        self.fault_plan = faults if faults is not None else fault_plan_from_env()
+        self.fault_injector: FaultInjector | None = None
         self.outbox = Outbox(workdir / "outbox")
         self.timings = Timings()
         self.resources: StackResources
@@ -315,9 +327,14 @@ class LocalStack:
             },
             log_stream=self.log_stream,
         )
+        functions = self.client("lambda").get_paginator("list_functions").paginate()
+        self.runner.reserve(
+            fn.get("Environment", {}).get("Variables", {}) for page in functions for fn in page["Functions"]
+        )
         registry = _registry()
         registry.reset()
         registry.set_override("notifier", OutboxNotifier(self.outbox, res.reviewer_email, then=_sns_notifier))
+        self.fault_injector = install_faults(self.fault_plan)
         moto_patches.set_lambda_runner(self.runner)
         self._pump = threading.Thread(target=self._pump_outcomes, name="reviewflow-outcomes", daemon=True)
         self._pump.start()
@@ -440,6 +457,29 @@ class LocalStack:
         ):
             events += page["events"]
         return events
+
+
+def fault_plan_from_env() -> FaultPlan:
+    """``REVIEWFLOW_FAULTS`` / ``REVIEWFLOW_FAULT_SEED``: faults configured without a code edit."""
+    return FaultPlan.parse(
+        os.environ.get("REVIEWFLOW_FAULTS"), int(os.environ.get("REVIEWFLOW_FAULT_SEED") or 0)
+    )
+
+
+def install_faults(plan: FaultPlan) -> FaultInjector | None:
+    """Wrap each provider in its fault-injecting twin; the inner provider is resolved per call,
+    so it is the one the running function's configuration selects."""
+    if not plan.active:
+        return None
+    registry = _registry()
+    injector = FaultInjector(plan)
+    for name, wrapper in (
+        ("toxicity_provider", FaultyToxicity),
+        ("sentiment_provider", FaultySentiment),
+        ("response_writer", FaultyResponseWriter),
+    ):
+        registry.set_override(name, wrapper(lambda name=name: registry.configured(name), injector))
+    return injector
 
 
 def _registry() -> Any:
