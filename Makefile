@@ -7,7 +7,8 @@ NODE_STAMP := node_modules/.installed
 # The CDK CLI runs `python3 app.py` (cdk.json): make it the project's interpreter.
 export PATH := $(abspath $(VENV))/bin:$(abspath node_modules/.bin):$(PATH)
 
-.PHONY: install run serve test test-unit test-infra test-workflow lint format typecheck synth bench clean
+
+.PHONY: chromium install run serve test test-unit test-infra test-workflow lint format typecheck synth bench clean
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +19,12 @@ $(PY_STAMP): pyproject.toml
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The browser tests drive Debian's Chromium through Playwright (no browser download).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; fi; }
 
 install: $(PY_STAMP) $(NODE_STAMP)
 
@@ -30,7 +37,7 @@ serve: install
 	$(BIN)/reviewflow serve
 
 ## Every test tier (unit, infra, workflow, browser).
-test: install
+test: install chromium
 	$(BIN)/python -m pytest
 
 test-unit: install
