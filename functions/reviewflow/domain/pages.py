@@ -28,6 +28,7 @@ CSS = (
     "main{max-width:46rem;margin:0 auto;padding:1rem}"
     "h1{font-size:1.4rem;margin:.5rem 0 1rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}"
     "section{background:#fff;border:1px solid #d6d3d1;border-radius:.5rem;padding:1rem;margin:0 0 1rem}"
+    "section>h2:first-child,section>p:first-child{margin-top:0}section>p:last-child{margin-bottom:0}"
     "blockquote{margin:0;padding:.75rem;background:#fafaf9;border-left:4px solid #a8a29e;"
     "white-space:pre-wrap;overflow-wrap:anywhere}"
     "dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}"
