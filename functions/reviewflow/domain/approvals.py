@@ -402,6 +402,8 @@ def task_decision_of(record: ApprovalRecord, audit: DecisionAudit) -> TaskDecisi
         decided_at=audit.decided_at,
         response_edited=audit.response_edited,
         edited_response_text=audit.edited_response_text if audit.response_edited else None,
+        source_ip=audit.source_ip,
+        user_agent=audit.user_agent[:512] if audit.user_agent else None,
     )
 
 

@@ -196,6 +196,9 @@ class HumanDecision(BaseModel):
     comment: str | None = Field(default=None, max_length=2_000)
     decided_at: str
     response_edited: bool = False
+    # The audit trail of DESIGN §4, as declared by the request that decided (not authenticated).
+    source_ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=512)
 
 
 class OutcomeDetail(BaseModel):

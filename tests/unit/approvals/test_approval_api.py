@@ -171,6 +171,8 @@ def test_post_approve_resumes_workflow_once_and_audits(env, pending, invoke):
         "decided_at": item["decided_at"]["S"],
         "response_edited": False,
         "edited_response_text": None,
+        "source_ip": "198.51.100.7",
+        "user_agent": "Mozilla/5.0 (test)",
     }
     decided_at = datetime.strptime(sent["decided_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert abs((datetime.now(UTC) - decided_at).total_seconds()) < 10
@@ -378,6 +380,8 @@ def test_stubbed_step_functions_receives_exact_output(env, pending, invoke, monk
         "comment": "fine by me",
         "decided_at": fixed.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "response_edited": True,
+        "source_ip": "198.51.100.7",
+        "user_agent": "Mozilla/5.0 (test)",
         "edited_response_text": "Thanks, a replacement is on its way.",
     }
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
