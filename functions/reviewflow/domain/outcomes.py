@@ -1,8 +1,8 @@
 """Assemble the one outcome event of an execution from what the workflow gathered.
 
-``decided_by`` is ``reviewer`` when a person's decision settled the outcome (a rejection at
-either stage, or an approval of the reply), and ``auto`` otherwise: a review approved by a person
-whose reply then passed the automatic check was answered automatically.
+``decided_by`` is ``reviewer`` whenever a person decided at either stage (a review a person let
+through is answered on that person's say-so, even if its reply then passed on its own), and
+``auto`` when no person was asked.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Literal
 
 from reviewflow.models.events import (
     MAX_MESSAGE_CHARS,
-    Decision,
     FailureReason,
     HarmfulContentDetected,
     HumanDecision,
@@ -60,6 +59,7 @@ def build_outcome(request: OutcomeRequest) -> OutcomeEvent:
     state: WorkflowState = request.state
     result = state.result
     decisions = [d for d in (_human(state.review_decision), _human(state.response_decision)) if d]
+    decided_by: Literal["auto", "reviewer"] = "reviewer" if decisions else "auto"
     sentiment = None
     if state.sentiment is not None:
         fields = set(SentimentSummary.model_fields)
@@ -84,11 +84,9 @@ def build_outcome(request: OutcomeRequest) -> OutcomeEvent:
         final = state.response_decision
         if final is not None and final.response_edited and final.edited_response_text:
             text = final.edited_response_text
-        decided_by: Literal["auto", "reviewer"] = "reviewer" if final is not None else "auto"
         detail = ResponseCreated(**common, response_text=text, decided_by=decided_by)
     elif result.outcome == "harmful":
-        rejected = state.review_decision is not None and state.review_decision.decision == Decision.REJECTED
-        detail = HarmfulContentDetected(**common, decided_by="reviewer" if rejected else "auto")
+        detail = HarmfulContentDetected(**common, decided_by=decided_by)
     else:
         reason = FailureReason(result.reason or FailureReason.INTERNAL_ERROR)
         error_type = None
@@ -106,7 +104,7 @@ def build_outcome(request: OutcomeRequest) -> OutcomeEvent:
         detail = ResponseGenerationFailed(
             **common,
             response_text=draft,
-            decided_by="reviewer" if reason == FailureReason.RESPONSE_REJECTED else "auto",
+            decided_by=decided_by,
             reason=reason,
             message=message,
             failed_step=result.step,
