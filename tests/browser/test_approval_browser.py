@@ -117,7 +117,7 @@ def test_approve_from_the_emailed_link_finishes_the_workflow(stack: LocalStack, 
     event = outcome_of(stack, "br-approve")
     detail = event["detail"]
     assert event["detail-type"] == "NEW_REVIEW_RESPONSE_CREATED"
-    assert detail["decided_by"] == "auto"  # a person let the review through; the reply passed by itself
+    assert detail["decided_by"] == "reviewer"  # a person let the review through
     [decision] = detail["human_decisions"]
     assert decision["approval_id"] == approval.approval_id
     assert (decision["stage"], decision["decision"]) == ("REVIEW", "APPROVED")

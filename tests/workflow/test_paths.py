@@ -196,6 +196,8 @@ def test_uncertain_review_approved_by_a_person_gets_a_reply(stack: LocalStack) -
     [decision] = detail["human_decisions"]
     assert (decision["stage"], decision["decision"]) == ("REVIEW", "APPROVED")
     assert decision["comment"] == "APPROVED by test" and decision["decided_at"]
+    assert decision["source_ip"] == "127.0.0.1" and decision["user_agent"]
+    assert detail["decided_by"] == "reviewer"
     assert detail["response_text"]
     states = entered_states(history_of(stack, event))
     assert states.index("HumanReviewOfReview") < states.index("DetectSentiment")
@@ -207,6 +209,7 @@ def test_uncertain_review_rejected_by_a_person_is_harmful(stack: LocalStack) -> 
     detail = event["detail"]
     assert event["detail-type"] == HARMFUL
     assert [(d["stage"], d["decision"]) for d in detail["human_decisions"]] == [("REVIEW", "REJECTED")]
+    assert detail["decided_by"] == "reviewer"
     assert "DetectSentiment" not in entered_states(history_of(stack, event))
 
 
