@@ -20,6 +20,7 @@ import base64
 import hashlib
 import html
 import json
+import logging
 import re
 import threading
 import time
@@ -81,6 +82,9 @@ EMAIL_VIEW_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -190,12 +194,12 @@ class HttpFront:
                 status, headers, body = self._outbox_file(path[len("/outbox/") :])
             else:
                 status, headers, body = 404, {"Content-Type": "text/plain"}, b"not found\n"
-        except Exception as exc:  # a bug here must not kill the server thread
-            status, headers, body = (
-                500,
-                {"Content-Type": "text/plain"},
-                f"local front error: {exc!r}\n".encode(),
-            )
+        except Exception:  # a bug here must not kill the server thread
+            # The exception can echo request values (secrets among them): log its type and
+            # frames on the server side, answer with a generic page.
+            LOG.error("local front error on %s", environ.get("PATH_INFO", "?").split("?")[0], exc_info=True)
+            status, headers = 500, {"Content-Type": "text/plain"}
+            body = b"internal error in the local front\n"
         start_response(f"{status} {HTTPStatus(status).phrase}", list(headers.items()))
         return [body]
 
