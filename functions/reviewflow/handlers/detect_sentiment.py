@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
-from reviewflow.errors import InvalidInputError
-from reviewflow.models.events import describe_errors, summarize_errors
-from reviewflow.models.steps import SentimentRequest
+from reviewflow.models.steps import SentimentRequest, parse_step_input
 from reviewflow.observability import add_metric, get_logger, lambda_entry
 from reviewflow.providers import registry
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        request = SentimentRequest.model_validate(event)
-    except ValidationError as exc:
-        # ``from None``: pydantic's own message would echo the review text.
-        raise InvalidInputError(summarize_errors(describe_errors(exc), exc.error_count())) from None
+    request = parse_step_input(SentimentRequest, event, subject="sentiment request")
     result = registry.sentiment_provider().detect(request.review)
     get_logger().info(
         "sentiment detected",

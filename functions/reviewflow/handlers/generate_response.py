@@ -4,22 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
-from reviewflow.errors import InvalidInputError
-from reviewflow.models.events import describe_errors, summarize_errors
-from reviewflow.models.steps import ResponseRequest
+from reviewflow.models.steps import ResponseRequest, parse_step_input
 from reviewflow.observability import add_metric, get_logger, lambda_entry
 from reviewflow.providers import registry
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        request = ResponseRequest.model_validate(event)
-    except ValidationError as exc:
-        # ``from None``: pydantic's own message would echo the review text.
-        raise InvalidInputError(summarize_errors(describe_errors(exc), exc.error_count())) from None
+    request = parse_step_input(ResponseRequest, event, subject="response request")
     response = registry.response_writer().write(request.review, request.sentiment)
     get_logger().info(
         "response generated",

@@ -6,13 +6,13 @@ from typing import Any
 
 from reviewflow.config import get_settings
 from reviewflow.domain.validation import validate_review
-from reviewflow.models.steps import ValidateRequest
+from reviewflow.models.steps import ValidateRequest, parse_step_input
 from reviewflow.observability import add_metric, get_logger, lambda_entry
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = ValidateRequest.model_validate(event)
+    request = parse_step_input(ValidateRequest, event, subject="validation request")
     result = validate_review(
         request.event, request.execution_id, ledger_ttl_days=get_settings().ledger_ttl_days
     )

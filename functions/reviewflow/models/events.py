@@ -145,10 +145,10 @@ def describe_errors(error: ValidationError) -> list[FieldError]:
     return described
 
 
-def summarize_errors(errors: list[FieldError], total: int | None = None) -> str:
+def summarize_errors(errors: list[FieldError], total: int | None = None, *, subject: str = "review") -> str:
     parts = [f"{e.field}: {e.message}" for e in errors]
     more = (total or len(errors)) - len(errors)
-    text = "invalid review: " + "; ".join(parts)
+    text = f"invalid {subject}: " + "; ".join(parts)
     if more > 0:
         text += f"; and {more} more"
     return text[:MAX_MESSAGE_CHARS]

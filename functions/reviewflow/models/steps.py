@@ -7,10 +7,11 @@ sides of that contract and the ASL tests check both.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from reviewflow.errors import InvalidInputError
 from reviewflow.models.events import (
     MAX_NAME_CHARS,
     Decision,
@@ -21,7 +22,24 @@ from reviewflow.models.events import (
     SentimentSummary,
     Stage,
     ToxicityScore,
+    describe_errors,
+    summarize_errors,
 )
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def parse_step_input(model: type[_Model], payload: Any, *, subject: str) -> _Model:
+    """The handler's input, or ``InvalidInputError`` naming the bad fields.
+
+    ``from None`` and ``describe_errors`` keep the rejected values out of the error: payloads
+    carry review text and task tokens, and the error message lands in the execution history.
+    """
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        errors = describe_errors(exc)
+        raise InvalidInputError(summarize_errors(errors, exc.error_count(), subject=subject)) from None
 
 
 class _Strict(BaseModel):
