@@ -16,6 +16,7 @@ import pytest
 from approval_builders import TASK_TOKEN
 from botocore.exceptions import EndpointConnectionError, ParamValidationError
 from botocore.stub import Stubber
+
 from reviewflow.domain import approvals
 from reviewflow.errors import (
     ApprovalError,
@@ -141,6 +142,7 @@ def test_sns_errors_are_typed_by_code(code, expected):
 
 def _record(**changes) -> approvals.ApprovalRecord:
     from approval_builders import approval_request
+
     from reviewflow.models.steps import ApprovalRequest
 
     request = ApprovalRequest.model_validate(approval_request("RESPONSE"))

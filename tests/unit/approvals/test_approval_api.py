@@ -11,6 +11,7 @@ import boto3
 import pytest
 from approval_builders import HOST, TASK_TOKEN, approval_request, lower_headers, rest_event
 from botocore.stub import Stubber
+
 from reviewflow.errors import ApprovalError, ProviderThrottledError
 
 SCRIPT = "<script>alert('pwned')</script>"

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from approval_builders import BASE_URL, TABLE, TASK_TOKEN, approval_request
 from botocore.stub import Stubber
+
 from reviewflow.errors import ApprovalError, ConfigurationError, InvalidInputError, ProviderThrottledError
 
 

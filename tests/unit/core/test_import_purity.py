@@ -53,7 +53,8 @@ sys.path.insert(0, sys.argv[2])
 import importlib
 module = importlib.import_module("reviewflow.handlers." + sys.argv[1])
 assert callable(module.handler)
-heavy = sorted(m for m in ("boto3", "botocore", "aws_lambda_powertools", "sklearn", "vaderSentiment") if m in sys.modules)
+lazy = ("boto3", "botocore", "aws_lambda_powertools", "sklearn", "vaderSentiment")
+heavy = sorted(m for m in lazy if m in sys.modules)
 print(json.dumps({"reads": sorted(set(reads)), "heavy": heavy}))
 """
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,31 +10,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from reviewflow.config import get_settings
+
 from reviewflow.models.events import ReviewPosted
-from reviewflow.providers import registry
 
 GOLDEN = Path(__file__).parent / "golden"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Unit tier: no sockets, no cached providers or settings leaking between tests."""
-
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("unit tests must not open sockets")
-
-    # Creating a socket is allowed (the X-Ray SDK makes an idle UDP one on import); using one is not.
-    for method in ("connect", "connect_ex", "send", "sendto", "sendall"):
-        monkeypatch.setattr(socket.socket, method, refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    for name in [key for key in os.environ if key.startswith("REVIEWFLOW_")]:
-        monkeypatch.delenv(name)
-    registry.reset()
-    get_settings.cache_clear()
-    yield
-    registry.reset()
-    get_settings.cache_clear()
 
 
 @pytest.fixture

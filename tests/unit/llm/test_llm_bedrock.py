@@ -7,6 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from llm_fakes import MODEL_ID, converse_response
+
 from reviewflow.domain.prompts import load_prompt, review_fields
 from reviewflow.domain.responses import LlmResponseWriter
 from reviewflow.domain.sentiment import SENTIMENT_MAX_TOKENS, LlmSentiment

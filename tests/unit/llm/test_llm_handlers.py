@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from llm_fakes import MODEL_ID, converse_response
+
 from reviewflow.domain.responses import LlmResponseWriter
 from reviewflow.domain.sentiment import LlmSentiment
 from reviewflow.errors import ConfigurationError, InvalidInputError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from reviewflow.models.events import ReviewPosted
 from reviewflow.models.steps import SentimentResult
 from reviewflow.providers.local_sentiment import VaderSentiment, label

@@ -6,6 +6,7 @@ import json
 import urllib.error
 
 import pytest
+
 from reviewflow.errors import (
     ConfigurationError,
     ProviderError,

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 import reviewflow
 from reviewflow.domain.prompts import load_prompt, neutralise, prompts_dir, review_fields
 from reviewflow.errors import ConfigurationError

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from llm_fakes import ScriptedChatModel
+
 from reviewflow.domain.sentiment import LlmSentiment, parse_answer
 from reviewflow.errors import ConfigurationError, MalformedModelOutputError
 from reviewflow.models.steps import TokenUsage

@@ -11,7 +11,7 @@ from reviewflow.errors import (
     ProviderTimeoutError,
 )
 from reviewflow.models.events import ReviewPosted, ToxicityScore
-from reviewflow_local.faults import FaultInjector, FaultPlan, FaultyToxicity, FaultySentiment
+from reviewflow_local.faults import FaultInjector, FaultPlan, FaultySentiment, FaultyToxicity
 
 
 def test_bare_rate_spreads_over_every_kind_and_provider() -> None:

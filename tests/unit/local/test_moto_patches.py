@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from reviewflow_local import moto_patches
 
 REGION = "us-east-1"

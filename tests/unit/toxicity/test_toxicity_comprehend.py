@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
+
 from reviewflow.errors import ProviderError, ProviderThrottledError, ProviderTimeoutError
 from reviewflow.providers.comprehend import ComprehendToxicity
 

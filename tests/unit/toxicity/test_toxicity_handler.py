@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+
 from reviewflow.errors import InvalidInputError, ProviderThrottledError
 from reviewflow.handlers.score_toxicity import handler
 from reviewflow.providers import registry

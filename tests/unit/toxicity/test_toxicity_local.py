@@ -7,6 +7,7 @@ decides), harmful > 0.6. The model is the shipped ``alt-profanity-check`` one; n
 from __future__ import annotations
 
 import pytest
+
 from reviewflow.providers.local_toxicity import (
     LABELS,
     LocalToxicity,

@@ -11,6 +11,7 @@ import random
 import unicodedata
 
 import pytest
+
 from reviewflow.domain.segmentation import (
     MAX_SEGMENT_BYTES,
     MAX_SEGMENTS_PER_CALL,
