@@ -1,10 +1,11 @@
-"""``reviewflow run`` and ``reviewflow serve``: the whole pipeline, offline, on this machine."""
+"""``reviewflow run``, ``serve`` and ``soak``: the whole pipeline, offline, on this machine."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
+import os
 import re
 import shutil
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from reviewflow_local import reviewer
+from reviewflow_local.faults import FaultPlan
 from reviewflow_local.outbox import read_message
 from reviewflow_local.stack import LocalStack
 from reviewflow_local.synth import SynthError, find_project_root, synthesize
@@ -56,6 +58,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _common(serve)
 
+    soak = sub.add_parser(
+        "soak",
+        help="post many generated reviews with faults and duplicates; check none is lost or doubled",
+    )
+    soak.add_argument("--reviews", type=int, default=1000, help="distinct reviews to generate")
+    soak.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.1,
+        help="share of provider calls that fail, spread over every fault kind (overridden by --faults)",
+    )
+    soak.add_argument(
+        "--duplicates", type=int, default=100, help="extra deliveries of reviews already posted"
+    )
+    soak.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
+    soak.add_argument(
+        "--max-in-flight", type=int, default=40, help="reviews posted but not yet answered, at most"
+    )
+    soak.add_argument("--out", type=Path, help="write the report as JSON here")
+    _common(soak)
+
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # moto and Powertools warn about things that do not matter here
     try:
@@ -72,7 +95,32 @@ def _common(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--resynth", action="store_true", help="synthesize even if the cached template is current"
     )
-    command.set_defaults(handler=_run if command.prog.endswith("run") else _serve)
+    command.add_argument(
+        "--faults",
+        help="fault plan, e.g. 'sentiment:throttle=0.2;all:timeout=0.05' or a bare rate '0.1' "
+        "(default: $REVIEWFLOW_FAULTS)",
+    )
+    command.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the fault plan (and of soak's reviews); default $REVIEWFLOW_FAULT_SEED or 0",
+    )
+    handlers = {"run": _run, "serve": _serve, "soak": _soak}
+    command.set_defaults(handler=handlers[command.prog.split()[-1]])
+
+
+def _fault_plan(args: argparse.Namespace, default_spec: str | None = None) -> FaultPlan | None:
+    """The plan from the options; ``None`` lets the stack read the environment variables."""
+    spec = args.faults if args.faults is not None else default_spec
+    if spec is None and args.seed is None:
+        return None
+    if spec is None:
+        spec = os.environ.get("REVIEWFLOW_FAULTS")
+    seed = args.seed if args.seed is not None else int(os.environ.get("REVIEWFLOW_FAULT_SEED") or 0)
+    try:
+        return FaultPlan.parse(spec, seed)
+    except ValueError as exc:
+        raise SystemExit(f"reviewflow: --faults: {exc}") from None
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -234,7 +282,7 @@ def _run(args: argparse.Namespace) -> int:
     out_path = args.out or folder / "outcomes.jsonl"
     run_started = time.perf_counter()
     with (folder / "lambda.log").open("a", encoding="utf-8") as log:
-        stack = _start_stack(args, root, folder, log, port=args.port)
+        stack = _start_stack(args, root, folder, log, port=args.port, faults=_fault_plan(args))
         try:
             return _drive(stack, reviews, decide, out_path, folder, args.timeout, run_started)
         finally:
@@ -334,7 +382,16 @@ def _serve(args: argparse.Namespace) -> int:
         )
 
     with (folder / "lambda.log").open("a", encoding="utf-8") as log:
-        stack = _start_stack(args, root, folder, log, port=args.port, aws_endpoint=True, on_outcome=append)
+        stack = _start_stack(
+            args,
+            root,
+            folder,
+            log,
+            port=args.port,
+            aws_endpoint=True,
+            on_outcome=append,
+            faults=_fault_plan(args),
+        )
         try:
             res = stack.resources
             url = stack.front.url
@@ -370,6 +427,37 @@ Post a review with the AWS CLI:
             print("\nreviewflow: stopping...", file=sys.stderr)
             stack.stop()
     return 0
+
+
+# --------------------------------------------------------------------------------------- soak
+
+
+def _soak(args: argparse.Namespace) -> int:
+    from reviewflow_local.soak import run_soak
+
+    root = find_project_root()
+    folder = _run_dir(args, root, "soak")
+    plan = _fault_plan(args, default_spec=None if args.faults else f"{args.fault_rate:g}")
+    with (folder / "lambda.log").open("a", encoding="utf-8") as log:
+        stack = _start_stack(args, root, folder, log, faults=plan)
+        try:
+            report = run_soak(
+                stack,
+                reviews=args.reviews,
+                duplicates=args.duplicates,
+                seed=args.seed or 0,
+                timeout=args.timeout,
+                max_in_flight=args.max_in_flight,
+                progress=lambda line: print(line, file=sys.stderr, flush=True),
+            )
+        finally:
+            stack.stop()
+    print(report.table())
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
+    print(f"Function logs: {folder / 'lambda.log'}")
+    return 0 if report.ok else 1
 
 
 def _wait_for_ctrl_c() -> None:

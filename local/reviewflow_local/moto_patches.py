@@ -435,3 +435,43 @@ def apply() -> None:
         for name, patch in PATCHES.items():
             patch()
             _applied.append(name)
+
+
+# ------------------------------------------------------------------- EventBridge entry size
+
+#: What a ``PutEvents`` request may carry, counted as EventBridge counts it (``Time`` 14 bytes;
+#: ``Source``, ``DetailType``, ``Detail`` and each ``Resources`` entry as UTF-8 bytes).
+PUT_EVENTS_MAX_BYTES = 256 * 1024
+
+
+def put_events_entry_size(entry: dict[str, Any]) -> int:
+    size = 14 if entry.get("Time") is not None else 0
+    for key in ("Source", "DetailType", "Detail"):
+        if entry.get(key) is not None:
+            size += len(str(entry[key]).encode("utf-8", "surrogatepass"))
+    return size + sum(len(str(r).encode("utf-8", "surrogatepass")) for r in entry.get("Resources") or [])
+
+
+def _patch_events_entry_size() -> None:
+    """moto lacks: the ``PutEvents`` size limit.
+
+    moto accepts an entry of any size; EventBridge refuses a request whose entries add up to more
+    than 256 KB with a ``ValidationException`` and delivers none of them. Without the limit an
+    oversized review would start an execution locally that could never start in AWS. The patch
+    checks the size before moto's ``put_events`` runs.
+    """
+    from moto.events.exceptions import ValidationException
+    from moto.events.models import EventsBackend
+
+    original = _require(EventsBackend, "put_events")
+
+    def put_events(self: Any, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if sum(put_events_entry_size(entry) for entry in events) > PUT_EVENTS_MAX_BYTES:
+            raise ValidationException("Total size of the entries in the request is over the limit.")
+        return original(self, events)  # type: ignore[no-any-return]
+
+    put_events.__wrapped__ = original  # type: ignore[attr-defined]
+    EventsBackend.put_events = put_events  # type: ignore[method-assign]
+
+
+PATCHES["events_entry_size"] = _patch_events_entry_size

@@ -478,7 +478,8 @@ def install_faults(plan: FaultPlan) -> FaultInjector | None:
         ("sentiment_provider", FaultySentiment),
         ("response_writer", FaultyResponseWriter),
     ):
-        registry.set_override(name, wrapper(lambda name=name: registry.configured(name), injector))
+        if plan.rates.get(wrapper.provider):
+            registry.set_override(name, wrapper(lambda name=name: registry.configured(name), injector))
     return injector
 
 

@@ -38,12 +38,25 @@ def _overridable(name: str) -> Callable[[Callable[[], _T]], Callable[[], _T]]:
 
         get.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
         _getters[name] = get
+        _configured[name] = cached
         return get
 
     return decorate
 
 
 _getters: dict[str, Callable[[], Any]] = {}
+_configured: dict[str, Callable[[], Any]] = {}
+
+
+def configured(name: str) -> Any:
+    """The implementation the settings select, ignoring any override.
+
+    A wrapper installed as an override (the local runtime's fault injection) calls this to reach
+    the provider underneath it.
+    """
+    if name not in _configured:
+        raise KeyError(f"no provider getter named {name!r}; known: {sorted(_configured)}")
+    return _configured[name]()
 
 
 @contextmanager
