@@ -11,7 +11,7 @@ from constructs import Construct
 
 from stacks.config import ReviewflowConfig
 from stacks.constructs.approvals_api import ApprovalsApi
-from stacks.constructs.approvals_table import ApprovalsTable
+from stacks.constructs.approvals_table import APPROVAL_ITEMS_ONLY, ApprovalsTable
 from stacks.constructs.events import ReviewEvents
 from stacks.constructs.functions import Functions
 from stacks.constructs.monitoring import Monitoring
@@ -51,8 +51,13 @@ class ReviewflowStack(Stack):
             "REVIEWFLOW_NOTIFICATION_TOPIC_ARN", notifications.reviewer_topic.topic_arn
         )
         request_approval.add_environment("REVIEWFLOW_APPROVAL_BASE_URL", api.url)
+        # Put the pending approval; delete it again if its email cannot be sent (nobody has the link).
         request_approval.add_to_role_policy(
-            iam.PolicyStatement(actions=["dynamodb:PutItem"], resources=[table.table_arn])
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                resources=[table.table_arn],
+                conditions=APPROVAL_ITEMS_ONLY,
+            )
         )
         notifications.reviewer_topic.grant_publish(request_approval)
         acknowledge(
@@ -67,12 +72,16 @@ class ReviewflowStack(Stack):
         approval_api.add_environment("REVIEWFLOW_APPROVALS_TABLE", table.table_name)
         approval_api.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"], resources=[table.table_arn]
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[table.table_arn],
+                conditions=APPROVAL_ITEMS_ONLY,
             )
         )
+        # Both decisions resume the workflow with SendTaskSuccess (a rejection is a decision, not
+        # a task failure), so SendTaskFailure is not granted.
         approval_api.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                actions=["states:SendTaskSuccess"],
                 resources=[state_machine_arn(self, state_machine_name)],
             )
         )

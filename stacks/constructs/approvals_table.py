@@ -8,6 +8,16 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 
+def items_under(prefix: str) -> dict[str, dict[str, list[str]]]:
+    """An IAM condition limiting DynamoDB item actions to partition keys starting with ``prefix``:
+    the approval functions cannot touch the review ledger, nor the workflow an approval."""
+    return {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"{prefix}*"]}}
+
+
+APPROVAL_ITEMS_ONLY = items_under("approval#")
+REVIEW_CLAIMS_ONLY = items_under("review#")
+
+
 class ApprovalsTable(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)

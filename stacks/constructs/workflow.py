@@ -16,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from stacks.config import ReviewflowConfig
+from stacks.constructs.approvals_table import REVIEW_CLAIMS_ONLY
 from stacks.constructs.functions import RETENTION
 from stacks.nag import acknowledge
 
@@ -98,7 +99,12 @@ class Workflow(Construct):
             )
         )
         role.add_to_principal_policy(
-            iam.PolicyStatement(sid="ClaimReview", actions=["dynamodb:PutItem"], resources=[table.table_arn])
+            iam.PolicyStatement(
+                sid="ClaimReview",
+                actions=["dynamodb:PutItem"],
+                resources=[table.table_arn],
+                conditions=REVIEW_CLAIMS_ONLY,
+            )
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(

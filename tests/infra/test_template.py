@@ -312,6 +312,7 @@ def test_each_function_role_grants_only_what_it_calls(synthesized: Synthesized) 
         assert "foundation-model/*" not in resources
     assert set(granted["RequestApproval"]) == baseline | {
         "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
         "sns:Publish",
         "kms:Decrypt",
         "kms:GenerateDataKey*",
@@ -323,10 +324,33 @@ def test_each_function_role_grants_only_what_it_calls(synthesized: Synthesized) 
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
         "states:SendTaskSuccess",
-        "states:SendTaskFailure",
     }
     send = json.dumps(granted["ApprovalApi"]["states:SendTaskSuccess"])
     assert ":stateMachine:reviewflow-review-response" in send
+
+
+def test_table_access_is_limited_to_each_role_s_own_items(synthesized: Synthesized) -> None:
+    """Approval functions touch only ``approval#`` items; the workflow only ``review#`` claims."""
+    template = synthesized.template
+    prefixes = {
+        "FunctionsRequestApprovalRole": "approval#*",
+        "FunctionsApprovalApiRole": "approval#*",
+        "WorkflowStateMachineRole": "review#*",
+    }
+    for role, prefix in prefixes.items():
+        dynamo = [
+            stmt
+            for stmt in statements(template, role)
+            if any(str(a).startswith("dynamodb:") for a in _as_list(stmt["Action"]))
+        ]
+        assert dynamo, role
+        for stmt in dynamo:
+            leading = stmt["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert leading == [prefix], role
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def test_bedrock_resources_follow_the_kind_of_model_id() -> None:
