@@ -1,0 +1,199 @@
+"""The cost model's arithmetic and counts, pinned so the benchmark cannot rot silently."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bench import common, cost
+
+ASL = json.loads(common.ASL.read_text())
+PRICING = json.loads(cost.PRICING.read_text())
+
+
+# ------------------------------------------------------------------ Comprehend units
+
+
+def test_short_text_is_billed_the_three_unit_minimum() -> None:
+    assert cost.comprehend_units("Lovely kettle, boils fast.") == (1, 3)
+
+
+def test_units_count_started_hundreds_of_characters() -> None:
+    assert cost.comprehend_units("a" * 350 + ".") == (1, 4)  # 351 characters
+
+
+def test_units_count_characters_not_utf8_bytes() -> None:
+    # 400 two-byte characters: one 800-byte segment, billed as 400 characters.
+    assert cost.comprehend_units("\u00e9" * 400) == (1, 4)
+
+
+def test_more_than_ten_segments_take_a_second_request_with_its_own_minimum() -> None:
+    sentence = "b" * 1019 + "."  # 1,020 characters: nothing else fits beside it in a 1 KB segment
+    text = " ".join([sentence] * 10 + ["Short one."])
+    requests, units = cost.comprehend_units(text)
+    assert requests == 2
+    assert units == 102 + 3  # 10,200 characters, then 10 characters billed at the minimum
+
+
+def test_minimum_and_unit_size_are_parameters() -> None:
+    assert cost.comprehend_units("x" * 150, chars_per_unit=100, minimum_units=1) == (1, 2)
+    assert cost.comprehend_units("x" * 150, chars_per_unit=1000, minimum_units=1) == (1, 1)
+
+
+# ----------------------------------------------------------------- Lambda arithmetic
+
+
+def test_billed_duration_scales_cpu_to_the_memory_share_of_a_vcpu() -> None:
+    # 256 MB has 256/1769 of a vCPU: 10 ms of CPU takes 69.1 ms, plus 100 ms of waiting.
+    assert cost.billed_ms(10, 100, 256) == math.ceil(10 * 1769 / 256 + 100) == 170
+    assert cost.billed_ms(10, 100, 2048) == 110  # a full vCPU or more: no slowdown
+
+
+def test_gb_seconds() -> None:
+    assert cost.gb_seconds(1000, 1024) == 1.0
+    assert cost.gb_seconds(500, 256) == 0.125
+
+
+def test_mix_is_weighted_line_by_line_and_must_sum_to_one() -> None:
+    paths = {"a": {"x": 1.0, "y": 2.0}, "b": {"x": 3.0}}
+    assert cost.mix_cost(paths, {"a": 0.75, "b": 0.25}) == {"x": 1.5, "y": 1.5}
+    with pytest.raises(ValueError, match="sum to"):
+        cost.mix_cost(paths, {"a": 0.5, "b": 0.25})
+
+
+# ------------------------------------------------------------------------ ASL walking
+
+
+def _walk(key: str) -> cost.PathWalk:
+    _, choices, failures = cost.PATHS[key]
+    return cost.walk(ASL, choices, failures)
+
+
+def test_safe_path_enters_every_auto_step_once_and_publishes() -> None:
+    walked = _walk("safe")
+    for state in (
+        "ValidateReview",
+        "ClaimReview",
+        "ScoreReviewToxicity",
+        "DetectSentiment",
+        "GenerateResponse",
+        "ScoreResponseToxicity",
+        "BuildOutcome",
+    ):
+        assert walked.states.count(state) == 1
+    assert walked.states[0] == ASL["StartAt"]
+    assert walked.states[-3:] == ["BuildOutcome", "PublishOutcome", "Done"]
+    assert walked.transitions == len(walked.states)  # no retries on the happy path
+
+
+def test_harmful_path_stops_before_the_model() -> None:
+    walked = _walk("harmful")
+    assert "ReviewIsHarmful" in walked.states
+    assert "DetectSentiment" not in walked.states
+    assert walked.transitions < _walk("safe").transitions
+
+
+def test_human_paths_enter_their_wait_for_token_task() -> None:
+    assert "HumanReviewOfReview" in _walk("human_review").states
+    assert "HumanReviewOfResponse" in _walk("human_reply").states
+
+
+def test_a_failing_task_is_billed_for_every_retry_then_caught() -> None:
+    walked = _walk("failed")
+    retrier = next(
+        r for r in ASL["States"]["GenerateResponse"]["Retry"] if "ProviderThrottledError" in r["ErrorEquals"]
+    )
+    assert walked.attempts["GenerateResponse"] == 1 + retrier["MaxAttempts"]
+    assert "GenerateResponseFailed" in walked.states
+    assert walked.transitions == len(walked.states) + retrier["MaxAttempts"]
+
+
+def test_walk_refuses_a_branch_the_choice_does_not_have() -> None:
+    with pytest.raises(ValueError, match="cannot go to"):
+        cost.walk(ASL, {"IsReviewValid": "Done"})
+    with pytest.raises(ValueError, match="does not say"):
+        cost.walk(ASL, {})
+
+
+# ------------------------------------------------------------------- pricing and model
+
+
+def test_pricing_table_is_dated_regional_and_complete() -> None:
+    assert PRICING["date"] and PRICING["region"] == "us-east-1"
+    assert PRICING["bedrock"]["default_model"] in PRICING["bedrock"]["per_1k_tokens"]
+    assert PRICING["comprehend"]["minimum_units_per_request"] == 3
+    assert PRICING["comprehend"]["characters_per_unit"] == 100
+    for section, values in PRICING.items():
+        if isinstance(values, dict):
+            assert values.get("source", "").startswith("https://aws.amazon.com/"), section
+
+
+def _fake_template(memory: int = 256) -> dict:
+    names = {
+        "ValidateReview": "validate_review",
+        "ScoreToxicity": "score_toxicity",
+        "DetectSentiment": "detect_sentiment",
+        "GenerateResponse": "generate_response",
+        "RequestApproval": "request_approval",
+        "BuildOutcome": "build_outcome",
+        "ApprovalApi": "approval_api",
+    }
+    resources = {
+        f"F{key}": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {"Handler": f"reviewflow.handlers.{name}.handler", "MemorySize": memory},
+        }
+        for key, name in names.items()
+    }
+    resources["Machine"] = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {
+            "DefinitionSubstitutions": {
+                f"{key}FunctionArn": {"Fn::GetAtt": [f"F{key}", "Arn"]}
+                for key in names
+                if key != "ApprovalApi"
+            }
+        },
+    }
+    return {"Resources": resources}
+
+
+def test_model_counts_and_prices_the_safe_path_from_its_parts() -> None:
+    cpu = {
+        "validate_review": 1.0,
+        "score_toxicity:REVIEW": 5.0,
+        "score_toxicity:RESPONSE": 5.0,
+        "detect_sentiment": 1.0,
+        "generate_response": 1.0,
+        "build_outcome": 1.0,
+    }
+    result = cost.model(cost.Assumptions(), PRICING, _fake_template(), ASL, cpu, log_bytes_per_call=1000)
+    safe = result["paths"]["safe"]
+    work = result["workload"]
+    assert safe["usage"]["lambda_invocations"] == 6
+    assert safe["usage"]["comprehend_units"] == pytest.approx(work["review_units"] + work["reply_units"])
+    assert safe["usage"]["eventbridge_events"] == 2  # the posted review and the outcome
+    assert safe["usage"]["state_transitions"] == len(_walk("safe").states)
+    expected = safe["usage"]["comprehend_units"] * PRICING["comprehend"]["toxicity_per_unit"]
+    assert safe["cost_per_review"]["Comprehend toxicity"] == pytest.approx(expected)
+    # The mix total is the weighted sum of the paths' totals.
+    weighted = sum(w * result["paths"][p]["total_per_1000"] for p, w in result["mix"].items())
+    assert result["mix_total_per_1000"] == pytest.approx(weighted)
+    assert result["dominant_line"] == max(result["mix_per_1000"], key=result["mix_per_1000"].get)
+
+
+def test_doubling_memory_doubles_waiting_gb_seconds() -> None:
+    cpu = {"score_toxicity:REVIEW": 0.0, "score_toxicity:RESPONSE": 0.0}
+    small = cost.model(cost.Assumptions(approval_cpu_ms=0.0), PRICING, _fake_template(256), ASL, cpu, 0)
+    large = cost.model(cost.Assumptions(approval_cpu_ms=0.0), PRICING, _fake_template(512), ASL, cpu, 0)
+    ratio = large["paths"]["harmful"]["gb_seconds"] / small["paths"]["harmful"]["gb_seconds"]
+    assert ratio == pytest.approx(2.0, rel=0.01)
+
+
+def test_auto_path_reviews_are_deterministic_and_unique() -> None:
+    first, again = common.auto_path_reviews(50, seed=3), common.auto_path_reviews(50, seed=3)
+    assert first == again
+    assert len({r["review_id"] for r in first}) == 50
+    assert common.auto_path_reviews(5, seed=4) != common.auto_path_reviews(5, seed=3)
