@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -119,9 +120,10 @@ def synthesize(
     started = time.perf_counter()
     synthesized = False
     if force or not (out / "manifest.json").is_file():
-        staging = out.with_name(out.name + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
+        # A staging folder of this process's own: parallel runs (pytest workers, bench) may
+        # synthesize the same key at once, and the first to finish wins.
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=cache_dir, prefix=f"{out.name}.staging-"))
         env = {
             **os.environ,
             "CDK_OUTDIR": str(staging),
@@ -134,8 +136,14 @@ def synthesize(
         )
         if result.returncode != 0:
             raise SynthError(f"python app.py failed ({result.returncode}):\n{result.stderr[-4000:]}")
-        shutil.rmtree(out, ignore_errors=True)
-        staging.rename(out)
+        if force or not (out / "manifest.json").is_file():
+            shutil.rmtree(out, ignore_errors=True)  # stale, or a half-written folder
+        try:
+            staging.rename(out)
+        except OSError:
+            if not (out / "manifest.json").is_file():
+                raise
+            shutil.rmtree(staging, ignore_errors=True)  # another process published it first
         synthesized = True
     return load_assembly(out, time.perf_counter() - started if synthesized else 0.0)
 
