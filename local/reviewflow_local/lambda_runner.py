@@ -110,6 +110,7 @@ class InProcessLambdaRunner:
         self.log_stream = log_stream
         self.invocations: list[Invocation] = []
         self._reserved: set[str] = set()
+        self._closed = False
         for path in code_paths:
             if str(path) not in sys.path:
                 sys.path.insert(0, str(path))
@@ -136,6 +137,8 @@ class InProcessLambdaRunner:
             log_group_name=f"/aws/lambda/{function.function_name}",
         )
         with self._lock:
+            if self._closed:
+                raise RuntimeError("the local stack has stopped; no handler runs after it")
             started = time.perf_counter()
             error_type = None
             with _environment(env), self._captured_output():
@@ -156,6 +159,16 @@ class InProcessLambdaRunner:
                 )
             )
         return body, error_type is not None
+
+    def close(self) -> None:
+        """Wait for a handler in flight, then refuse every later call.
+
+        Executions that outlive the stack (one waiting for a person, say) keep running on moto's
+        threads; once moto stops, a handler's AWS client would use the machine's real
+        credentials, so nothing may run past this point.
+        """
+        with self._lock:
+            self._closed = True
 
     def reserve(self, function_environments: Iterable[Mapping[str, str]]) -> None:
         """Reserve every key any function (or this runner) sets; call before executions start."""

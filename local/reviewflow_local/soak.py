@@ -339,7 +339,7 @@ class ApprovalDecider:
         self.errors: list[str] = []
 
     def poll(self) -> int:
-        pending = {a["approval_id"]: a for a in _pending_approvals(self.stack)}
+        pending = {a["approval_id"]: a for a in self.stack.pending_approvals()}
         done = 0
         for message in self.stack.outbox.messages():
             approval_id = message.approval_id
@@ -472,18 +472,6 @@ def check_conservation(report: SoakReport, expected: dict[str, str], events: lis
         detail = event["detail"]
         if event["detail-type"] == FAILED and not (detail.get("reason") and detail.get("message")):
             report.without_reason.append(str(detail.get("review_id")))
-
-
-def _pending_approvals(stack: LocalStack, attempts: int = 5) -> list[dict[str, Any]]:
-    """moto's DynamoDB scan is not thread-safe: a put by a running execution during the scan
-    raises ``RuntimeError: dictionary changed size during iteration``. Scan again."""
-    for attempt in range(attempts):
-        try:
-            return stack.pending_approvals()
-        except RuntimeError:
-            if attempt == attempts - 1:
-                raise
-    return []
 
 
 def _answered(stack: LocalStack, expected: dict[str, str]) -> set[str]:

@@ -146,6 +146,8 @@ class LocalStack:
             self._pump.join(timeout=2)
         if getattr(self, "front", None) is not None:
             self.front.stop()
+        if getattr(self, "runner", None) is not None:
+            self.runner.close()
         moto_patches.set_lambda_runner(None)
         _registry().reset()
         if self._mock is not None:

@@ -64,3 +64,11 @@ def test_an_unreserved_key_is_refused_loudly(probe_module) -> None:
     fn = FakeFunction("c", "runner_env_probe.handler", {"REVIEWFLOW_NEVER_RESERVED_KEY": "x"})
     with pytest.raises(RuntimeError, match="not reserved"):
         runner(fn, json.dumps({}))
+
+
+def test_a_closed_runner_runs_nothing(probe_module) -> None:
+    runner = InProcessLambdaRunner([])
+    runner.close()
+    with pytest.raises(RuntimeError, match="stopped"):
+        runner(FakeFunction("d", "runner_env_probe.handler"), json.dumps({}))
+    assert probe_module == []

@@ -366,3 +366,53 @@ def test_cfn_types_moto_lacks_are_created_or_recorded(aws: None) -> None:
     assert [(r.method, r.resource, r.function_arn.rsplit(":", 1)[-1]) for r in routes] == [
         ("GET", "/item", "canary-api-fn")
     ]
+
+
+def test_dynamodb_scans_survive_concurrent_puts(aws: None) -> None:
+    """Without the lock, a scan racing a put raises 'dictionary changed size during iteration'."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in moto_patches.DYNAMODB_ITEM_OPERATIONS:
+        assert hasattr(getattr(DynamoDBBackend, name), "__wrapped__"), name
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(
+        TableName="race",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            try:
+                dynamodb.put_item(TableName="race", Item={"pk": {"S": f"approval#{n}"}})
+            except BaseException as exc:
+                errors.append(exc)
+                return
+
+    writers = [threading.Thread(target=write) for _ in range(2)]
+    for thread in writers:
+        thread.start()
+    try:
+        scans = 0
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            dynamodb.scan(
+                TableName="race",
+                FilterExpression="begins_with(pk, :p)",
+                ExpressionAttributeValues={":p": {"S": "approval#"}},
+            )
+            scans += 1
+    finally:
+        stop.set()
+        for thread in writers:
+            thread.join()
+    assert errors == []
+    assert scans >= 3
+    assert dynamodb.scan(TableName="race", Select="COUNT")["Count"] > 10
