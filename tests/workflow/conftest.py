@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from reviewflow_local import reviewer
 from reviewflow_local.outbox import read_message
 from reviewflow_local.stack import LocalStack

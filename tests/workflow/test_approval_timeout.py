@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from reviewflow_local import reviewer
-
 from tests.workflow.conftest import approval_link, entered_states, wait_until
 
 TIMEOUT_SECONDS = 60

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from reviewflow.errors import ProviderThrottledError
 from reviewflow.models.events import ReviewPosted
 from reviewflow.models.steps import SentimentResult
 from reviewflow.providers import registry
 from reviewflow_local.stack import LocalStack
-
 from tests.workflow.conftest import decide_over_http, entered_states, outbox_message_for, wait_until
 
 OUTCOME_SOURCE = "reviews.response-pipeline"

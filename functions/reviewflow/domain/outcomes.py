@@ -8,7 +8,7 @@ through is answered on that person's say-so, even if its reply then passed on it
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from reviewflow.models.events import (
     MAX_MESSAGE_CHARS,
@@ -64,7 +64,7 @@ def build_outcome(request: OutcomeRequest) -> OutcomeEvent:
     if state.sentiment is not None:
         fields = set(SentimentSummary.model_fields)
         sentiment = SentimentSummary.model_validate(state.sentiment.model_dump(include=fields))
-    common = {
+    common: dict[str, Any] = {
         "review_id": state.validation.review_id,
         "product_id": state.validation.product_id,
         "execution_id": request.execution_id,

@@ -234,15 +234,26 @@ def test_build_outcome_handler_runs_as_lambda(lambda_context) -> None:
 
 def test_a_person_who_let_the_review_through_makes_the_outcome_reviewer_decided() -> None:
     out = outcome(
-        state({"outcome": "created"}, review_toxicity=TOX_MID, review_decision=decision("REVIEW", "APPROVED"),
-              sentiment=SENTIMENT, response=RESPONSE, response_toxicity=TOX_LOW)
+        state(
+            {"outcome": "created"},
+            review_toxicity=TOX_MID,
+            review_decision=decision("REVIEW", "APPROVED"),
+            sentiment=SENTIMENT,
+            response=RESPONSE,
+            response_toxicity=TOX_LOW,
+        )
     )
     assert out.detail["decided_by"] == "reviewer"
     assert out.detail["response_text"] == "Thank you!"
 
 
 def test_no_person_asked_means_auto_even_when_the_approval_timed_out() -> None:
-    out = outcome(state({"outcome": "failed", "reason": "approval_timed_out", "step": "HumanReviewOfReview"},
-                        review_toxicity=TOX_MID, error={"Error": "States.Timeout"}))
+    out = outcome(
+        state(
+            {"outcome": "failed", "reason": "approval_timed_out", "step": "HumanReviewOfReview"},
+            review_toxicity=TOX_MID,
+            error={"Error": "States.Timeout"},
+        )
+    )
     assert out.detail["decided_by"] == "auto"
     assert out.detail["human_decisions"] == []
