@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from reviewflow.handlers import HANDLER_MODULES
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = ROOT / "functions"
 LOCAL_DIR = ROOT / "local"
@@ -27,15 +29,7 @@ SAMPLES = ROOT / "samples" / "reviews.jsonl"
 ASL = ROOT / "statemachines" / "review_response.asl.json"
 
 #: The handlers of the Lambda code asset, in the order the workflow reaches them.
-HANDLERS = (
-    "validate_review",
-    "score_toxicity",
-    "detect_sentiment",
-    "generate_response",
-    "request_approval",
-    "approval_api",
-    "build_outcome",
-)
+HANDLERS = HANDLER_MODULES
 
 #: Environment of an offline run: local providers, no X-Ray, Powertools named as in the template.
 LOCAL_ENV = {

@@ -12,17 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from reviewflow.handlers import HANDLER_MODULES
 from tests.infra.conftest import Synthesized
 
-HANDLERS = (
-    "validate_review",
-    "score_toxicity",
-    "detect_sentiment",
-    "generate_response",
-    "request_approval",
-    "approval_api",
-    "build_outcome",
-)
+HANDLERS = HANDLER_MODULES
 
 # Top-level modules of what AWS provides: the managed Powertools layer (Powertools, pydantic and its
 # dependencies, the X-Ray SDK) and the Python runtime (boto3 and its dependencies).

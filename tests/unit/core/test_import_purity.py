@@ -11,16 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from reviewflow.handlers import HANDLER_MODULES
+
 ROOT = Path(__file__).resolve().parents[3]
-HANDLERS = [
-    "validate_review",
-    "score_toxicity",
-    "detect_sentiment",
-    "generate_response",
-    "request_approval",
-    "approval_api",
-    "build_outcome",
-]
+HANDLERS = list(HANDLER_MODULES)
 # Read by libraries themselves while importing, never by our code: the standard library
 # (sysconfig, zoneinfo) and pydantic, which checks its plugin switch when a model class is built.
 LIBRARY_READS = {
