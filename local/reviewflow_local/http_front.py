@@ -58,7 +58,7 @@ INBOX_CSS = (
     "body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:72rem}"
     "table{border-collapse:collapse;display:block;overflow-x:auto}"
     "td,th{padding:.3rem .8rem;text-align:left;border-bottom:1px solid #ddd;vertical-align:top}"
-    ".note{color:#57534e;font-size:.9rem}td{overflow-wrap:break-word}"
+    ".note{color:#57534e;font-size:.9rem}td{overflow-wrap:anywhere;max-width:16rem}"
 )
 _INBOX_CSS_HASH = base64.b64encode(hashlib.sha256(INBOX_CSS.encode("utf-8")).digest()).decode("ascii")
 INBOX_HEADERS = {
