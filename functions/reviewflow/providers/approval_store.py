@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as SdkConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import SecretStr
 
 from reviewflow.domain.approvals import (
@@ -22,24 +21,25 @@ from reviewflow.domain.approvals import (
 )
 from reviewflow.errors import (
     ApprovalError,
-    ConfigurationError,
-    ProviderThrottledError,
-    ProviderTimeoutError,
     ReviewflowError,
 )
 from reviewflow.models.events import Decision
+from reviewflow.providers.aws_errors import ErrorCodes, translate
 
 KEY_PREFIX = "approval#"
-THROTTLING_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "Throttling",
-    }
+DYNAMODB_CODES = ErrorCodes(
+    throttling=frozenset(
+        {
+            "ProvisionedThroughputExceededException",
+            "ThrottlingException",
+            "RequestLimitExceeded",
+            "Throttling",
+        }
+    ),
+    transient=frozenset({"InternalServerError", "ServiceUnavailable", "TransactionConflictException"}),
+    misconfigured=frozenset({"ResourceNotFoundException", "AccessDeniedException"}),
+    check="the approvals table and grants",
 )
-TRANSIENT_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "TransactionConflictException"})
-MISCONFIGURED_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException"})
 _AUDIT_ATTRIBUTES = (
     "decision",
     "reviewer",
@@ -87,18 +87,7 @@ def _key(approval_id: str) -> dict[str, Any]:
 
 
 def _wrap(exc: ClientError | BotoCoreError, action: str) -> ReviewflowError:
-    if isinstance(exc, (SdkConnectionError, HTTPClientError)):  # no answer: worth retrying
-        return ProviderTimeoutError(f"DynamoDB {action}: {type(exc).__name__}")
-    if isinstance(exc, BotoCoreError):  # parameter validation and the like: a bug, not weather
-        return ApprovalError(f"DynamoDB {action}: {type(exc).__name__}")
-    code = exc.response.get("Error", {}).get("Code", "Unknown")
-    if code in THROTTLING_CODES:
-        return ProviderThrottledError(f"DynamoDB {action} throttled ({code})")
-    if code in TRANSIENT_CODES:
-        return ProviderTimeoutError(f"DynamoDB {action} unavailable ({code})")
-    if code in MISCONFIGURED_CODES:
-        return ConfigurationError(f"DynamoDB {action} failed ({code}); check the approvals table and grants")
-    return ApprovalError(f"DynamoDB {action} failed ({code})")
+    return translate(exc, f"DynamoDB {action}", DYNAMODB_CODES, ApprovalError)
 
 
 def _is_condition_failure(exc: ClientError) -> bool:

@@ -10,15 +10,18 @@ from __future__ import annotations
 from email.message import EmailMessage
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as SdkConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from reviewflow.errors import ApprovalError, ConfigurationError, ProviderThrottledError, ProviderTimeoutError
+from reviewflow.errors import ApprovalError
+from reviewflow.providers.aws_errors import ErrorCodes, translate
 
 MAX_SUBJECT_CHARS = 99  # SNS: "must be less than 100 characters"
-THROTTLING_CODES = frozenset({"Throttled", "Throttling", "ThrottlingException", "KMSThrottling"})
-TRANSIENT_CODES = frozenset({"InternalError", "InternalFailure", "ServiceUnavailable"})
-MISCONFIGURED_CODES = frozenset({"NotFound", "AuthorizationError", "KMSAccessDenied", "KMSNotFound"})
+SNS_CODES = ErrorCodes(
+    throttling=frozenset({"Throttled", "Throttling", "ThrottlingException", "KMSThrottling"}),
+    transient=frozenset({"InternalError", "InternalFailure", "ServiceUnavailable"}),
+    misconfigured=frozenset({"NotFound", "AuthorizationError", "KMSAccessDenied", "KMSNotFound"}),
+    check="the topic and grants",
+)
 
 
 class Notifier(Protocol):
@@ -54,17 +57,6 @@ class SnsNotifier:
                 Subject=sns_subject(message),
                 Message=plain_text_of(message),
             )
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            if code in THROTTLING_CODES:
-                raise ProviderThrottledError(f"SNS publish throttled ({code})") from exc
-            if code in TRANSIENT_CODES:
-                raise ProviderTimeoutError(f"SNS publish unavailable ({code})") from exc
-            if code in MISCONFIGURED_CODES:
-                raise ConfigurationError(f"SNS publish failed ({code}); check the topic and grants") from exc
-            raise ApprovalError(f"SNS publish failed ({code})") from exc
-        except (SdkConnectionError, HTTPClientError) as exc:
-            raise ProviderTimeoutError(f"SNS publish: {type(exc).__name__}") from exc
-        except BotoCoreError as exc:
-            raise ApprovalError(f"SNS publish: {type(exc).__name__}") from exc
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, "SNS publish", SNS_CODES, ApprovalError) from exc
         return str(answer.get("MessageId", ""))

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as SdkConnectionError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from reviewflow.errors import ApprovalError, ProviderThrottledError, ProviderTimeoutError
+from reviewflow.errors import ApprovalError
+from reviewflow.providers.aws_errors import ErrorCodes, error_code, translate
 
 NOT_WAITING_CODES = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
-THROTTLING_CODES = frozenset({"ThrottlingException", "Throttling", "KmsThrottlingException"})
-TRANSIENT_CODES = frozenset({"ServiceUnavailable", "InternalFailure", "InternalServerError"})
+STEP_FUNCTIONS_CODES = ErrorCodes(
+    throttling=frozenset({"ThrottlingException", "Throttling", "KmsThrottlingException"}),
+    transient=frozenset({"ServiceUnavailable", "InternalFailure", "InternalServerError"}),
+)
 
 
 class ExecutionNotWaitingError(ApprovalError):
@@ -38,15 +40,8 @@ class StepFunctionsWorkflowClient:
         try:
             self._client.send_task_success(taskToken=task_token, output=output_json)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            if code in NOT_WAITING_CODES:
-                raise ExecutionNotWaitingError(code) from exc
-            if code in THROTTLING_CODES:
-                raise ProviderThrottledError(f"SendTaskSuccess throttled ({code})") from exc
-            if code in TRANSIENT_CODES:
-                raise ProviderTimeoutError(f"SendTaskSuccess unavailable ({code})") from exc
-            raise ApprovalError(f"SendTaskSuccess failed ({code})") from exc
-        except (SdkConnectionError, HTTPClientError) as exc:
-            raise ProviderTimeoutError(f"SendTaskSuccess: {type(exc).__name__}") from exc
+            if error_code(exc) in NOT_WAITING_CODES:
+                raise ExecutionNotWaitingError(error_code(exc)) from exc
+            raise translate(exc, "SendTaskSuccess", STEP_FUNCTIONS_CODES, ApprovalError) from exc
         except BotoCoreError as exc:
-            raise ApprovalError(f"SendTaskSuccess: {type(exc).__name__}") from exc
+            raise translate(exc, "SendTaskSuccess", STEP_FUNCTIONS_CODES, ApprovalError) from exc
