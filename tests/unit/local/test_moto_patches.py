@@ -369,7 +369,13 @@ def test_cfn_types_moto_lacks_are_created_or_recorded(aws: None) -> None:
 
 
 def test_dynamodb_scans_survive_concurrent_puts(aws: None) -> None:
-    """Without the lock, a scan racing a put raises 'dictionary changed size during iteration'."""
+    """The item operations are wrapped by the lock and stay correct under concurrent use.
+
+    The race the lock prevents (a scan iterating while a put inserts: 'dictionary changed size
+    during iteration') showed in a 1,000-review soak but needs that much concurrency to appear,
+    so this canary checks that the wrappers are in place and that concurrent puts and scans all
+    complete with every item stored, rather than trying to provoke the race.
+    """
     import threading
 
     from moto.dynamodb.models import DynamoDBBackend
@@ -383,26 +389,25 @@ def test_dynamodb_scans_survive_concurrent_puts(aws: None) -> None:
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    stop = threading.Event()
     errors: list[BaseException] = []
+    per_writer = 300
 
-    def write() -> None:
-        n = 0
-        while not stop.is_set():
-            n += 1
+    def write(writer: int) -> None:
+        for n in range(per_writer):
             try:
-                dynamodb.put_item(TableName="race", Item={"pk": {"S": f"approval#{n}"}})
+                dynamodb.put_item(TableName="race", Item={"pk": {"S": f"approval#{writer}-{n}"}})
             except BaseException as exc:
                 errors.append(exc)
                 return
 
-    writers = [threading.Thread(target=write) for _ in range(2)]
+    writers = [threading.Thread(target=write, args=(w,)) for w in range(2)]
     for thread in writers:
         thread.start()
+    scans = 0
     try:
-        scans = 0
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline:
+        # Scan for as long as the writers write (at least three times): no fixed time budget,
+        # so a slow machine only makes the test take longer, never flip.
+        while scans < 3 or any(thread.is_alive() for thread in writers):
             dynamodb.scan(
                 TableName="race",
                 FilterExpression="begins_with(pk, :p)",
@@ -410,9 +415,7 @@ def test_dynamodb_scans_survive_concurrent_puts(aws: None) -> None:
             )
             scans += 1
     finally:
-        stop.set()
         for thread in writers:
             thread.join()
     assert errors == []
-    assert scans >= 3
-    assert dynamodb.scan(TableName="race", Select="COUNT")["Count"] > 10
+    assert dynamodb.scan(TableName="race", Select="COUNT")["Count"] == 2 * per_writer
