@@ -56,7 +56,6 @@ class ReviewflowConfig(BaseModel):
 
     approval_timeout_seconds: int = Field(default=172_800, ge=60, le=31_536_000)
     # Two human reviews may happen in one execution; the workflow timeout must outlast both.
-    workflow_timeout_seconds: int = Field(default=2 * 172_800 + APPROVAL_MARGIN_SECONDS, ge=120)
 
     llm_provider: Literal["bedrock", "local", "openai"] = "bedrock"
     toxicity_provider: Literal["comprehend", "local"] = "comprehend"
@@ -126,12 +125,6 @@ class ReviewflowConfig(BaseModel):
         if self.low_threshold > self.high_threshold:
             raise ValueError(
                 f"low_threshold ({self.low_threshold}) must not exceed high_threshold ({self.high_threshold})"
-            )
-        needed = 2 * self.approval_timeout_seconds + APPROVAL_MARGIN_SECONDS
-        if self.workflow_timeout_seconds < needed:
-            raise ValueError(
-                f"workflow_timeout_seconds ({self.workflow_timeout_seconds}) must be at least "
-                f"2 x approval_timeout_seconds + {APPROVAL_MARGIN_SECONDS} = {needed}"
             )
         if self.llm_provider == "bedrock" and not self.model_id:
             raise ValueError(

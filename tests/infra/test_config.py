@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +26,6 @@ def test_defaults_are_the_design_values() -> None:
     config = ReviewflowConfig(**BEDROCK)
     assert (config.low_threshold, config.high_threshold) == (0.4, 0.6)
     assert config.approval_timeout_seconds == 48 * 3600
-    assert config.workflow_timeout_seconds >= 2 * config.approval_timeout_seconds
     assert config.event_source == "reviews.storefront"
     assert config.reviewer_email is None
 
@@ -41,11 +41,16 @@ def test_low_above_high_is_refused() -> None:
     assert ReviewflowConfig(low_threshold=0.5, high_threshold=0.5, **BEDROCK).low_threshold == 0.5
 
 
-def test_workflow_timeout_must_outlast_two_approvals() -> None:
-    with pytest.raises(ValueError, match="workflow_timeout_seconds"):
-        ReviewflowConfig(approval_timeout_seconds=3600, workflow_timeout_seconds=7200, **BEDROCK)
-    ok = ReviewflowConfig(approval_timeout_seconds=3600, workflow_timeout_seconds=3 * 3600, **BEDROCK)
-    assert ok.workflow_timeout_seconds == 10800
+def test_the_asl_workflow_timeout_must_outlast_two_approvals() -> None:
+    from stacks.constructs.workflow import Workflow
+
+    config = ReviewflowConfig(approval_timeout_seconds=3600, **BEDROCK)
+    asl = Path("review_response.asl.json")
+    with pytest.raises(ValueError, match=r"TimeoutSeconds=7200.*need at least 10800"):
+        Workflow._check_workflow_timeout({"TimeoutSeconds": 7200}, config, asl)
+    with pytest.raises(ValueError, match="TimeoutSeconds=None"):
+        Workflow._check_workflow_timeout({}, config, asl)
+    Workflow._check_workflow_timeout({"TimeoutSeconds": 10800}, config, asl)
 
 
 def test_outcome_source_cannot_be_the_input_source() -> None:
