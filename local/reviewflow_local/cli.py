@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import json
 import os
-import re
 import shutil
 import signal
 import sys
@@ -24,7 +23,6 @@ from reviewflow_local.outbox import read_message
 from reviewflow_local.stack import LocalStack
 from reviewflow_local.synth import SynthError, find_project_root, synthesize
 
-_REVIEW_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 DECISIONS = {"approve": "APPROVED", "reject": "REJECTED"}
 SHORT_OUTCOME = {
     "NEW_REVIEW_RESPONSE_CREATED": "created",
@@ -163,11 +161,10 @@ def load_reviews(path: Path) -> list[dict[str, Any]]:
 
 
 def expected_key(detail: Any, event_id: str) -> str:
-    """The review id the outcome will carry (the workflow's de-duplication key)."""
-    review_id = detail.get("review_id") if isinstance(detail, dict) else None
-    return (
-        review_id if isinstance(review_id, str) and _REVIEW_ID.fullmatch(review_id) else f"event:{event_id}"
-    )
+    """The review id the outcome will carry: the workflow's own de-duplication key."""
+    from reviewflow.domain.validation import dedup_key
+
+    return dedup_key({"id": event_id, "detail": detail}, execution_id="")
 
 
 class Progress:

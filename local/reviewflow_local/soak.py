@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewflow.domain.validation import dedup_key
 from reviewflow_local import reviewer
 from reviewflow_local.stack import INPUT_DETAIL_TYPE, LocalStack
 
@@ -322,12 +323,6 @@ def outcome_label(event: dict[str, Any]) -> str:
     return f"{label} ({reason})" if reason else label
 
 
-def expected_key(detail: Any, event_id: str) -> str:
-    from reviewflow_local.cli import expected_key as key
-
-    return key(detail, event_id)
-
-
 class ApprovalDecider:
     """Opens each emailed approval link like a browser and approves or rejects (seeded)."""
 
@@ -405,7 +400,9 @@ def run_soak(
         ids = stack.post_reviews([d.detail for d in batch])  # raises on FailedEntryCount
         for delivery, event_id in zip(batch, ids, strict=True):
             delivery.event_id = event_id
-            expected.setdefault(expected_key(delivery.detail, event_id), delivery.review.kind)
+            expected.setdefault(
+                dedup_key({"id": event_id, "detail": delivery.detail}, ""), delivery.review.kind
+            )
     first_event = {}
     for delivery in deliveries:
         if delivery.duplicate is None:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from reviewflow.models.events import (
+    ID_PATTERN,
     FieldError,
     ReviewPosted,
     describe_errors,
@@ -16,13 +17,12 @@ from reviewflow.models.events import (
 )
 from reviewflow.models.steps import ValidationResult
 
-_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 DAY_SECONDS = 86_400
 
 
 def _identifier(value: Any) -> str | None:
-    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+    return value if isinstance(value, str) and ID_PATTERN.fullmatch(value) else None
 
 
 def dedup_key(event: Any, execution_id: str) -> str:

@@ -33,7 +33,8 @@ MAX_NAME_CHARS = 200
 MAX_ERRORS_REPORTED = 25
 MAX_MESSAGE_CHARS = 1_000
 
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+#: review_id / product_id (DESIGN §2); also how the workflow reads a de-duplication key.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # C0 controls other than tab, newline and carriage return, DEL and C1 controls.
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -70,7 +71,7 @@ Sentiment = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]
 
 
 def _check_identifier(value: str) -> str:
-    if not _ID_PATTERN.fullmatch(value):
+    if not ID_PATTERN.fullmatch(value):
         raise ValueError("must be 1-128 characters of letters, digits and . _ : -")
     return value
 
