@@ -2,8 +2,11 @@
 
 Read from the environment once, on first use, and validated by pydantic, so that importing a
 handler reads nothing and a misconfigured function fails with a clear message on its first
-invocation rather than half-way through a review. Tests build a ``RuntimeSettings`` directly
-or call ``get_settings.cache_clear()`` after changing the environment.
+invocation rather than half-way through a review. An unknown ``REVIEWFLOW_*`` variable is an
+error too (a typo would otherwise silently leave the default in force); only the local
+runtime's own variables (``contracts.LocalEnvVar``) are skipped. Only the provider registry
+reads these settings; tests build a ``RuntimeSettings`` directly or call
+``get_settings.cache_clear()`` after changing the environment.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-ENV_PREFIX = "REVIEWFLOW_"
+from reviewflow.contracts import ENV_PREFIX, LocalEnvVar
+from reviewflow.domain.prompts import DEFAULT_PROMPT_VERSION
+from reviewflow.errors import ConfigurationError
+
+_LOCAL_ONLY = frozenset(LocalEnvVar)
 
 ToxicityProviderName = Literal["comprehend", "local"]
 LlmProviderName = Literal["bedrock", "local", "openai"]
@@ -24,7 +31,7 @@ LlmProviderName = Literal["bedrock", "local", "openai"]
 class RuntimeSettings(BaseModel):
     """Everything a function may be configured with. Field ``x`` is read from ``REVIEWFLOW_X``."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     toxicity_provider: ToxicityProviderName = "comprehend"
     llm_provider: LlmProviderName = "bedrock"
@@ -35,8 +42,8 @@ class RuntimeSettings(BaseModel):
     response_temperature: float = Field(default=0.3, ge=0.0, le=1.0)
     sentiment_max_attempts: int = Field(default=3, ge=1, le=5)
     # Active prompt versions: files functions/prompts/<name>/<version>.{system,user}.txt.
-    sentiment_prompt_version: str = Field(default="v1", pattern=r"^[A-Za-z0-9_-]{1,32}$")
-    response_prompt_version: str = Field(default="v1", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    sentiment_prompt_version: str = Field(default=DEFAULT_PROMPT_VERSION, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    response_prompt_version: str = Field(default=DEFAULT_PROMPT_VERSION, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     # OpenAI-compatible endpoint (llm_provider=openai), e.g. a local model server.
     openai_base_url: str = ""
     openai_api_key: str = ""
@@ -56,9 +63,22 @@ class RuntimeSettings(BaseModel):
         values = {
             key[len(ENV_PREFIX) :].lower(): value
             for key, value in environ.items()
-            if key.startswith(ENV_PREFIX) and value != ""
+            if key.startswith(ENV_PREFIX) and value != "" and key not in _LOCAL_ONLY
         }
-        return cls.model_validate(values)
+        unknown = sorted(f"{ENV_PREFIX}{name.upper()}" for name in set(values) - set(cls.model_fields))
+        if unknown:
+            raise ConfigurationError(
+                f"unknown setting(s) {', '.join(unknown)}; see reviewflow.contracts.EnvVar"
+            )
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            # Name the variables and rules, never the values (an API key may be among them).
+            problems = "; ".join(
+                f"{ENV_PREFIX}{str(err['loc'][0]).upper()}: {err['msg']}"
+                for err in exc.errors(include_input=False, include_url=False)
+            )
+            raise ConfigurationError(f"invalid setting(s): {problems}") from None
 
 
 @lru_cache(maxsize=1)

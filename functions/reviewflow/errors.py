@@ -50,4 +50,12 @@ class ApprovalError(ReviewflowError):
     """Storing or notifying a pending approval failed."""
 
 
+class ExecutionNotWaitingError(ApprovalError):
+    """The execution no longer waits for this token: it timed out, finished or was stopped."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"the workflow is no longer waiting for this decision ({code})")
+        self.code = code
+
+
 RETRYABLE_ERROR_NAMES: tuple[str, ...] = ("ProviderThrottledError", "ProviderTimeoutError")

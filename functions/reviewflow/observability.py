@@ -12,6 +12,7 @@ and keeps the secrets of an event (task tokens, link secrets) out of every log l
 from __future__ import annotations
 
 import functools
+import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -96,3 +97,15 @@ def lambda_entry(handler: _Handler) -> _Handler:
         return instrumented()(event, context)
 
     return entry  # type: ignore[return-value]
+
+
+def describe_unexpected(exc: BaseException) -> dict[str, Any]:
+    """Loggable facts about an unexpected error: type and frames, never the message.
+
+    Messages of SDK and validation errors can echo request values (a task token, a form body).
+    """
+    frames = traceback.extract_tb(exc.__traceback__)[-8:]
+    return {
+        "error_type": type(exc).__name__,
+        "frames": [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames],
+    }

@@ -2,7 +2,7 @@
 
 In AWS the request_approval function publishes the email's text part to the reviewer topic and
 SNS mails it. Locally the ``notifier`` provider is replaced by ``OutboxNotifier``, which writes
-the whole message (text and HTML parts, as ``reviewflow.domain.emails.build_email`` made it) to
+the whole message (text and HTML parts, as ``reviewflow.presentation.emails.build_email`` made it) to
 the outbox folder and then still publishes to the (moto) topic through the real SNS adapter, so
 the function's SNS path runs too.
 """

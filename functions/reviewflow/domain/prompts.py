@@ -25,6 +25,8 @@ from reviewflow.errors import ConfigurationError
 from reviewflow.models.events import ReviewPosted
 
 PARTS = ("system", "user")
+#: The version a prompt uses unless the deployment chooses another (``*_prompt_version``).
+DEFAULT_PROMPT_VERSION = "v1"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _VERSION = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 

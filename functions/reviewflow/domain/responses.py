@@ -9,12 +9,13 @@ half sentence. Whether the reply is safe to post is decided later, by the toxici
 
 from __future__ import annotations
 
-from reviewflow.config import get_settings
-from reviewflow.domain.prompts import load_prompt, review_fields
+from reviewflow.domain.ports import ChatModel, ResponseWriter
+from reviewflow.domain.prompts import DEFAULT_PROMPT_VERSION, load_prompt, review_fields
 from reviewflow.errors import MalformedModelOutputError
+from reviewflow.models.chat import ChatMessage
 from reviewflow.models.events import ReviewPosted
-from reviewflow.models.steps import GeneratedResponse, SentimentResult
-from reviewflow.providers.base import ChatMessage, ChatModel
+from reviewflow.models.steps import GeneratedResponse, ResponseRequest, SentimentResult
+from reviewflow.observability import add_metric, get_logger
 
 PROMPT_NAME = "response"
 # Bedrock's stop reasons; the OpenAI-compatible adapter maps its finish reasons onto these.
@@ -41,7 +42,7 @@ class LlmResponseWriter:
         *,
         max_tokens: int = 400,
         temperature: float = 0.3,
-        prompt_version: str | None = None,
+        prompt_version: str = DEFAULT_PROMPT_VERSION,
     ):
         self._chat_model = chat_model
         self._max_tokens = max_tokens
@@ -49,8 +50,7 @@ class LlmResponseWriter:
         self._prompt_version = prompt_version
 
     def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
-        version = self._prompt_version or get_settings().response_prompt_version
-        prompt = load_prompt(PROMPT_NAME, version).render(
+        prompt = load_prompt(PROMPT_NAME, self._prompt_version).render(
             **review_fields(review), sentiment=sentiment.sentiment
         )
         reply = self._chat_model.converse(
@@ -70,3 +70,21 @@ class LlmResponseWriter:
         return GeneratedResponse(
             response_text=text, model_id=model_id, prompt_version=prompt.version, usage=reply.usage
         )
+
+
+def generate_response(request: ResponseRequest, writer: ResponseWriter) -> GeneratedResponse:
+    """The GenerateResponse step: a draft reply from the given writer, logged by shape."""
+    response = writer.write(request.review, request.sentiment)
+    get_logger().info(
+        "response generated",
+        extra={
+            "model_id": response.model_id,
+            "prompt_version": response.prompt_version,
+            "response_chars": len(response.response_text),
+            "input_tokens": response.usage.input_tokens,
+            "output_tokens": response.usage.output_tokens,
+        },
+    )
+    add_metric("ResponseInputTokens", response.usage.input_tokens)
+    add_metric("ResponseOutputTokens", response.usage.output_tokens)
+    return response

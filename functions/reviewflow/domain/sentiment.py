@@ -15,13 +15,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from reviewflow.config import get_settings
-from reviewflow.domain.prompts import load_prompt, review_fields
+from reviewflow.domain.ports import ChatModel, SentimentProvider
+from reviewflow.domain.prompts import DEFAULT_PROMPT_VERSION, load_prompt, review_fields
 from reviewflow.errors import MalformedModelOutputError
+from reviewflow.models.chat import ChatMessage
 from reviewflow.models.events import ReviewPosted, Sentiment
-from reviewflow.models.steps import SentimentResult, TokenUsage
-from reviewflow.observability import get_logger
-from reviewflow.providers.base import ChatMessage, ChatModel
+from reviewflow.models.steps import SentimentRequest, SentimentResult, TokenUsage
+from reviewflow.observability import add_metric, get_logger
 
 PROMPT_NAME = "sentiment"
 MAX_REASON_CHARS = 200
@@ -97,7 +97,9 @@ class LlmSentiment:
 
     name = "llm"
 
-    def __init__(self, chat_model: ChatModel, max_attempts: int = 3, *, prompt_version: str | None = None):
+    def __init__(
+        self, chat_model: ChatModel, max_attempts: int = 3, *, prompt_version: str = DEFAULT_PROMPT_VERSION
+    ):
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._chat_model = chat_model
@@ -105,8 +107,7 @@ class LlmSentiment:
         self._prompt_version = prompt_version
 
     def detect(self, review: ReviewPosted) -> SentimentResult:
-        version = self._prompt_version or get_settings().sentiment_prompt_version
-        prompt = load_prompt(PROMPT_NAME, version).render(**review_fields(review))
+        prompt = load_prompt(PROMPT_NAME, self._prompt_version).render(**review_fields(review))
         messages = [ChatMessage(role="user", text=prompt.user)]
         usage = TokenUsage()
         model_id = self._chat_model.model_id
@@ -149,3 +150,22 @@ class LlmSentiment:
             f"model {model_id} answered outside the sentiment JSON shape {self._max_attempts} time(s); "
             f"last problem: {problem}"
         )
+
+
+def detect_sentiment(request: SentimentRequest, provider: SentimentProvider) -> SentimentResult:
+    """The DetectSentiment step: the review's label from the given provider, logged by shape."""
+    result = provider.detect(request.review)
+    get_logger().info(
+        "sentiment detected",
+        extra={
+            "sentiment": result.sentiment,
+            "model_id": result.model_id,
+            "prompt_version": result.prompt_version,
+            "attempts": result.attempts,
+            "input_tokens": result.usage.input_tokens,
+            "output_tokens": result.usage.output_tokens,
+        },
+    )
+    add_metric("SentimentInputTokens", result.usage.input_tokens)
+    add_metric("SentimentOutputTokens", result.usage.output_tokens)
+    return result

@@ -1,7 +1,7 @@
 """Scoring one text for toxicity: what both providers share, and the step the handler calls.
 
 A provider scores segments; this module turns segment results into the text's ``ToxicityScore``
-(maximum over segments, overall and per label, as DESIGN §3 requires) and builds the result for
+(maximum over segments, overall and per label: docs/architecture.md, "Scoring") and builds the result for
 text no provider can score, which the workflow always routes to a person.
 """
 
@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from reviewflow.domain.ports import ToxicityProvider
 from reviewflow.models.events import ToxicityScore
 from reviewflow.models.steps import ToxicityRequest
+from reviewflow.observability import add_metric, get_logger
 
 
 class SegmentMaxima:
@@ -61,12 +63,8 @@ def _unit(value: float) -> float:
     return min(1.0, max(0.0, float(value)))
 
 
-def score_toxicity(request: ToxicityRequest) -> ToxicityScore:
-    """Score one text with the configured provider, logging its shape (never its content)."""
-    from reviewflow.observability import add_metric, get_logger
-    from reviewflow.providers import registry
-
-    provider = registry.toxicity_provider()
+def score_toxicity(request: ToxicityRequest, provider: ToxicityProvider) -> ToxicityScore:
+    """Score one text with the given provider, logging its shape (never its content)."""
     result = provider.score(request.text, request.language)
     get_logger().info(
         "toxicity scored",

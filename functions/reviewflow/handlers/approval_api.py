@@ -9,17 +9,22 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from reviewflow.domain import approvals, pages
+from reviewflow.domain.approvals import decisions
+from reviewflow.domain.approvals.decisions import ApprovalView, View
+from reviewflow.domain.approvals.forms import HttpRequest
 from reviewflow.errors import ReviewflowError
-from reviewflow.observability import get_logger, lambda_entry
+from reviewflow.observability import describe_unexpected, get_logger, lambda_entry
+from reviewflow.presentation import pages
 from reviewflow.providers import registry
 
 if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 
-def _response(page: pages.Page) -> Response[str]:
+def _response(view: ApprovalView) -> Response[str]:
     from aws_lambda_powertools.event_handler import Response
+
+    page = pages.render(view)
 
     return Response(
         status_code=page.status,
@@ -29,11 +34,11 @@ def _response(page: pages.Page) -> Response[str]:
     )
 
 
-def _http_request(app: APIGatewayRestResolver, approval_id: str) -> approvals.HttpRequest:
+def _http_request(app: APIGatewayRestResolver, approval_id: str) -> HttpRequest:
     event = app.current_event
     headers = event.headers  # case-insensitive
     query = event.query_string_parameters or {}
-    return approvals.HttpRequest(
+    return HttpRequest(
         approval_id=approval_id,
         secret=query.get("s"),
         body=event.decoded_body if event.http_method == "POST" else None,
@@ -56,13 +61,13 @@ def _app() -> APIGatewayRestResolver:
     @app.get("/approvals/<approval_id>")
     def show(approval_id: str) -> Response[str]:
         return _response(
-            approvals.show_approval(_http_request(app, approval_id), store=registry.approval_store())
+            decisions.show_approval(_http_request(app, approval_id), store=registry.approval_store())
         )
 
     @app.post("/approvals/<approval_id>")
     def decide(approval_id: str) -> Response[str]:
         return _response(
-            approvals.decide_approval(
+            decisions.decide_approval(
                 _http_request(app, approval_id),
                 store=registry.approval_store(),
                 workflow=registry.workflow_client(),
@@ -71,14 +76,14 @@ def _app() -> APIGatewayRestResolver:
 
     @app.exception_handler(NotFoundError)
     def unknown_route(_exc: Exception) -> Response[str]:
-        return _response(pages.not_found())
+        return _response(ApprovalView(View.NOT_FOUND, 404))
 
     @app.exception_handler(Exception)
     def unexpected(exc: Exception) -> Response[str]:
-        get_logger().error("approval page failed", extra=approvals.describe_unexpected(exc))
+        get_logger().error("approval page failed", extra=describe_unexpected(exc))
         if isinstance(exc, ReviewflowError) and exc.retryable:
-            return _response(pages.try_again(status=503))
-        return _response(pages.server_error())
+            return _response(ApprovalView(View.TRY_AGAIN, 503))
+        return _response(ApprovalView(View.SERVER_ERROR, 500))
 
     return app
 

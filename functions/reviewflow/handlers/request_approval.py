@@ -8,20 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewflow.config import get_settings
-from reviewflow.domain import approvals
+from reviewflow.domain.approvals.requests import request_approval
 from reviewflow.models.steps import ApprovalRequest, parse_step_input
 from reviewflow.observability import lambda_entry
+from reviewflow.presentation.emails import build_email
 from reviewflow.providers import registry
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse_step_input(ApprovalRequest, event, subject="approval request")
-    ticket = approvals.request_approval(
+    ticket = request_approval(
         request,
         store=registry.approval_store(),
         notifier=registry.notifier(),
-        base_url=get_settings().approval_base_url,
+        compose=build_email,
+        base_url=registry.runtime_settings().approval_base_url,
     )
     return ticket.model_dump(mode="json")

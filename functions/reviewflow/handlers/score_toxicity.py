@@ -12,9 +12,10 @@ from typing import Any
 from reviewflow.domain.toxicity import score_toxicity
 from reviewflow.models.steps import ToxicityRequest, parse_step_input
 from reviewflow.observability import lambda_entry
+from reviewflow.providers import registry
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse_step_input(ToxicityRequest, event, subject="toxicity request")
-    return score_toxicity(request).model_dump(mode="json")
+    return score_toxicity(request, provider=registry.toxicity_provider()).model_dump(mode="json")

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewflow.config import get_settings
 from reviewflow.domain.validation import validate_review
 from reviewflow.models.steps import ValidateRequest, parse_step_input
 from reviewflow.observability import add_metric, get_logger, lambda_entry
+from reviewflow.providers import registry
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     request = parse_step_input(ValidateRequest, event, subject="validation request")
     result = validate_review(
-        request.event, request.execution_id, ledger_ttl_days=get_settings().ledger_ttl_days
+        request.event, request.execution_id, ledger_ttl_days=registry.runtime_settings().ledger_ttl_days
     )
     if not result.valid:
         add_metric("InvalidReviews")

@@ -23,11 +23,9 @@ from pydantic import (
     ValidationError,
 )
 
+from reviewflow.contracts import OUTCOME_SOURCE, OutcomeType
 from reviewflow.models.languages import ISO_639_1
 
-INPUT_DETAIL_TYPE = "NEW_REVIEW_POSTED"
-DEFAULT_INPUT_SOURCE = "reviews.storefront"
-OUTCOME_SOURCE = "reviews.response-pipeline"
 MAX_REVIEW_CHARS = 20_000
 MAX_NAME_CHARS = 200
 MAX_ERRORS_REPORTED = 25
@@ -37,12 +35,6 @@ MAX_MESSAGE_CHARS = 1_000
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # C0 controls other than tab, newline and carriage return, DEL and C1 controls.
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-class OutcomeType(StrEnum):
-    RESPONSE_CREATED = "NEW_REVIEW_RESPONSE_CREATED"
-    HARMFUL_CONTENT = "HARMFUL_CONTENT_DETECTED"
-    GENERATION_FAILED = "RESPONSE_GENERATION_FAILED"
 
 
 class FailureReason(StrEnum):

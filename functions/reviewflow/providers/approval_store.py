@@ -7,22 +7,14 @@ under ``review#`` keys; nothing here reads or writes those.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import json
+from typing import Any
 
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import SecretStr
 
-from reviewflow.domain.approvals import (
-    ApprovalRecord,
-    ApprovalSnapshot,
-    ApprovalStatus,
-    DecisionAudit,
-    snapshot_json,
-)
-from reviewflow.errors import (
-    ApprovalError,
-    ReviewflowError,
-)
+from reviewflow.errors import ApprovalError, ReviewflowError
+from reviewflow.models.approvals import ApprovalRecord, ApprovalSnapshot, ApprovalStatus, DecisionAudit
 from reviewflow.models.events import Decision
 from reviewflow.providers.aws_errors import ErrorCodes, translate
 
@@ -40,46 +32,10 @@ DYNAMODB_CODES = ErrorCodes(
     misconfigured=frozenset({"ResourceNotFoundException", "AccessDeniedException"}),
     check="the approvals table and grants",
 )
-_AUDIT_ATTRIBUTES = (
-    "decision",
-    "reviewer",
-    "comment",
-    "decided_at",
-    "source_ip",
-    "user_agent",
-    "response_edited",
-    "edited_response_text",
-)
-_STRING_ATTRIBUTES = (
-    "approval_id",
-    "status",
-    "stage",
-    "review_id",
-    "product_id",
-    "execution_id",
-    "created_at",
-    "secret_sha256",
-    "delivered_at",
-    "closed_reason",
-    "closed_at",
-    "last_delivery_error",
-)
-
-
-class ApprovalStore(Protocol):
-    def create(self, record: ApprovalRecord) -> None: ...
-
-    def get(self, approval_id: str) -> ApprovalRecord | None: ...
-
-    def record_decision(self, approval_id: str, audit: DecisionAudit, *, now_epoch: int) -> bool: ...
-
-    def mark_delivered(self, approval_id: str, *, decision: Decision, delivered_at: str) -> None: ...
-
-    def mark_not_waiting(self, approval_id: str, *, reason: str, closed_at: str) -> None: ...
-
-    def release_decision(self, approval_id: str, *, decided_at: str, error: str) -> bool: ...
-
-    def discard(self, approval_id: str) -> None: ...
+# The audit is stored flat on the item (so a console or a query can read who decided).
+_AUDIT_ATTRIBUTES = tuple(DecisionAudit.model_fields)
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
 
 
 def _key(approval_id: str) -> dict[str, Any]:
@@ -94,54 +50,42 @@ def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def _marshal(values: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values for the non-empty entries (``None`` means "not stored")."""
+    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+
+
+def snapshot_json(snapshot: ApprovalSnapshot) -> str:
+    return json.dumps(snapshot.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+
+
 def to_item(record: ApprovalRecord) -> dict[str, Any]:
-    item: dict[str, Any] = {**_key(record.approval_id), "kind": {"S": "approval"}}
-    for name in _STRING_ATTRIBUTES:
-        value = getattr(record, name)
-        if value is not None:
-            item[name] = {"S": str(value)}
-    item["expires_at"] = {"N": str(int(record.expires_at))}
-    item["snapshot"] = {"S": snapshot_json(record.snapshot)}
+    """The table item: scalar fields as attributes, the snapshot as one JSON string, audit flat."""
+    fields = record.model_dump(mode="json", exclude={"snapshot", "task_token", "audit"})
+    fields["expires_at"] = int(record.expires_at)
+    fields["snapshot"] = snapshot_json(record.snapshot)
     if record.task_token is not None:
-        item["task_token"] = {"S": record.task_token.get_secret_value()}
+        fields["task_token"] = record.task_token.get_secret_value()
+    item = {**_key(record.approval_id), "kind": {"S": "approval"}, **_marshal(fields)}
     if record.audit is not None:
         item.update(_audit_values(record.audit))
     return item
 
 
 def _audit_values(audit: DecisionAudit) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in _AUDIT_ATTRIBUTES:
-        value = getattr(audit, name)
-        if isinstance(value, bool):
-            values[name] = {"BOOL": value}
-        elif value is not None:
-            values[name] = {"S": str(value)}
-    return values
+    return _marshal(audit.model_dump(mode="json"))
 
 
 def from_item(item: dict[str, Any]) -> ApprovalRecord:
-    def text(name: str) -> str | None:
-        attribute = item.get(name)
-        return attribute["S"] if attribute and "S" in attribute else None
-
-    fields: dict[str, Any] = {name: text(name) for name in _STRING_ATTRIBUTES}
-    fields["expires_at"] = int(item["expires_at"]["N"])
-    fields["snapshot"] = ApprovalSnapshot.model_validate_json(item["snapshot"]["S"])
-    token = text("task_token")
-    fields["task_token"] = SecretStr(token) if token else None
-    if "decision" in item:
-        fields["audit"] = DecisionAudit(
-            decision=Decision(item["decision"]["S"]),
-            reviewer=text("reviewer"),
-            comment=text("comment"),
-            decided_at=text("decided_at") or "",
-            source_ip=text("source_ip"),
-            user_agent=text("user_agent"),
-            response_edited=bool(item.get("response_edited", {}).get("BOOL", False)),
-            edited_response_text=text("edited_response_text"),
+    values = {name: _deserializer.deserialize(value) for name, value in item.items()}
+    fields = {name: values[name] for name in ApprovalRecord.model_fields if name in values}
+    fields["expires_at"] = int(values["expires_at"])
+    fields["snapshot"] = ApprovalSnapshot.model_validate_json(values["snapshot"])
+    if "decision" in values:
+        fields["audit"] = DecisionAudit.model_validate(
+            {"decided_at": "", **{name: values[name] for name in _AUDIT_ATTRIBUTES if name in values}}
         )
-    return ApprovalRecord.model_validate({k: v for k, v in fields.items() if v is not None})
+    return ApprovalRecord.model_validate(fields)
 
 
 class DynamoApprovalStore:

@@ -15,8 +15,8 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from reviewflow.errors import ProviderError, ProviderThrottledError, ProviderTimeoutError
+from reviewflow.models.chat import ChatMessage, ChatReply
 from reviewflow.models.steps import TokenUsage
-from reviewflow.providers.base import ChatMessage, ChatReply
 
 THROTTLED_CODES = frozenset({"ThrottlingException", "ServiceQuotaExceededException"})
 TRANSIENT_CODES = frozenset(

@@ -1,4 +1,4 @@
-"""Reviewer notifications: an email built once (``domain/emails.py``), delivered by SNS.
+"""Reviewer notifications: an email built once (``presentation/emails.py``), delivered by SNS.
 
 SNS email subscriptions deliver plain text only, so the adapter publishes the message's text
 part; the local runtime writes the whole ``EmailMessage`` (text and HTML) to its outbox instead.
@@ -8,7 +8,7 @@ The message body holds the approval link and its secret: it is never logged.
 from __future__ import annotations
 
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -22,12 +22,6 @@ SNS_CODES = ErrorCodes(
     misconfigured=frozenset({"NotFound", "AuthorizationError", "KMSAccessDenied", "KMSNotFound"}),
     check="the topic and grants",
 )
-
-
-class Notifier(Protocol):
-    def send(self, message: EmailMessage) -> str:
-        """Deliver the message; returns the delivery id."""
-        ...
 
 
 def plain_text_of(message: EmailMessage) -> str:
@@ -46,6 +40,8 @@ def sns_subject(message: EmailMessage) -> str:
 
 
 class SnsNotifier:
+    """``Notifier`` that publishes the message's text part to the reviewer topic."""
+
     def __init__(self, client: Any, topic_arn: str) -> None:
         self._client = client
         self._topic_arn = topic_arn

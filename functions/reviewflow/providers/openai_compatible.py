@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reviewflow.errors import ConfigurationError, ProviderError, ProviderThrottledError, ProviderTimeoutError
+from reviewflow.models.chat import ChatMessage, ChatReply
 from reviewflow.models.steps import TokenUsage
-from reviewflow.providers.base import ChatMessage, ChatReply
 
 # (request, timeout in seconds) -> (HTTP status, response body). Raises TimeoutError or OSError
 # (urllib.error.URLError is one) when no HTTP answer arrives.

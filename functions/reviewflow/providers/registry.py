@@ -1,8 +1,10 @@
-"""Which implementation of each interface runs: configuration, never a code edit.
+"""Which implementation of each port runs: configuration, never a code edit.
 
-Every getter builds its provider once per process from ``get_settings()``; imports are inside
-the getters so a function only loads what its configuration selects (the offline models never
-load in AWS). ``override`` lets tests and the local runtime substitute an implementation (a
+This is the only module that reads the runtime settings: every getter builds its provider once
+per process from them, and passes what the domain needs (prompt versions, limits, names) in as
+arguments. Adapter imports are inside the getters on purpose — to keep import time low, so a
+function only loads what its configuration selects (the offline models never load in AWS), not
+to dodge a cycle. ``override`` lets tests and the local runtime substitute an implementation (a
 fake, a stubbed client, a fault-injecting wrapper) without touching handler code.
 """
 
@@ -11,16 +13,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from reviewflow.config import get_settings
+from reviewflow.config import RuntimeSettings, get_settings
+from reviewflow.domain.ports import (
+    ApprovalStore,
+    ChatModel,
+    Notifier,
+    ResponseWriter,
+    SentimentProvider,
+    ToxicityProvider,
+    WorkflowClient,
+)
 from reviewflow.errors import ConfigurationError
-from reviewflow.providers.base import ChatModel, ResponseWriter, SentimentProvider, ToxicityProvider
-
-if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
-    from reviewflow.providers.approval_store import ApprovalStore
-    from reviewflow.providers.notifier import Notifier
-    from reviewflow.providers.workflow_client import WorkflowClient
 
 _T = TypeVar("_T")
 _overrides: dict[str, Any] = {}
@@ -94,6 +99,11 @@ def reset() -> None:
         getter.cache_clear()  # type: ignore[attr-defined]
 
 
+def runtime_settings() -> RuntimeSettings:
+    """The function's validated settings, for the values a handler passes to the domain."""
+    return get_settings()
+
+
 def aws_client(service: str) -> Any:
     """A boto3 client with the pipeline's retry policy; the one place clients are built."""
     return _aws_client(service)
@@ -152,7 +162,11 @@ def sentiment_provider() -> SentimentProvider:
         return VaderSentiment()
     from reviewflow.domain.sentiment import LlmSentiment
 
-    return LlmSentiment(_chat_model(settings.effective_sentiment_model_id), settings.sentiment_max_attempts)
+    return LlmSentiment(
+        _chat_model(settings.effective_sentiment_model_id),
+        settings.sentiment_max_attempts,
+        prompt_version=settings.sentiment_prompt_version,
+    )
 
 
 @_overridable("response_writer")
@@ -168,10 +182,8 @@ def response_writer() -> ResponseWriter:
         _chat_model(settings.model_id),
         max_tokens=settings.response_max_tokens,
         temperature=settings.response_temperature,
+        prompt_version=settings.response_prompt_version,
     )
-
-
-# ------------------------------------------------------------------ human review
 
 
 @_overridable("approval_store")

@@ -6,11 +6,11 @@ task token).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from reviewflow.errors import ApprovalError
+from reviewflow.errors import ApprovalError, ExecutionNotWaitingError
 from reviewflow.providers.aws_errors import ErrorCodes, error_code, translate
 
 NOT_WAITING_CODES = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
@@ -20,19 +20,9 @@ STEP_FUNCTIONS_CODES = ErrorCodes(
 )
 
 
-class ExecutionNotWaitingError(ApprovalError):
-    """The execution no longer waits for this token: it timed out, finished or was stopped."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(f"the workflow is no longer waiting for this decision ({code})")
-        self.code = code
-
-
-class WorkflowClient(Protocol):
-    def send_task_success(self, task_token: str, output_json: str) -> None: ...
-
-
 class StepFunctionsWorkflowClient:
+    """``WorkflowClient`` over Step Functions' ``SendTaskSuccess``."""
+
     def __init__(self, client: Any) -> None:
         self._client = client
 

@@ -17,14 +17,17 @@ from approval_builders import TASK_TOKEN
 from botocore.exceptions import EndpointConnectionError, ParamValidationError
 from botocore.stub import Stubber
 
-from reviewflow.domain import approvals
+from reviewflow.domain.approvals import forms, links
+from reviewflow.domain.approvals.requests import snapshot_of
 from reviewflow.errors import (
     ApprovalError,
     ConfigurationError,
+    ExecutionNotWaitingError,
     ProviderThrottledError,
     ProviderTimeoutError,
 )
-from reviewflow.providers.workflow_client import ExecutionNotWaitingError, StepFunctionsWorkflowClient
+from reviewflow.models import approvals as records
+from reviewflow.providers.workflow_client import StepFunctionsWorkflowClient
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -140,30 +143,30 @@ def test_sns_errors_are_typed_by_code(code, expected):
 # ----------------------------------------------------------------------------- DynamoDB
 
 
-def _record(**changes) -> approvals.ApprovalRecord:
+def _record(**changes) -> records.ApprovalRecord:
     from approval_builders import approval_request
 
     from reviewflow.models.steps import ApprovalRequest
 
     request = ApprovalRequest.model_validate(approval_request("RESPONSE"))
-    record = approvals.ApprovalRecord(
+    record = records.ApprovalRecord(
         approval_id="Abcdefghijklmnopqrstuv",
-        status=approvals.ApprovalStatus.PENDING,
+        status=records.ApprovalStatus.PENDING,
         stage=request.stage,
         review_id="rev-42",
         product_id="blender-9000",
         execution_id="exec-1",
         created_at="2026-11-23T10:00:00Z",
         expires_at=int((datetime.now(UTC) + timedelta(hours=1)).timestamp()),
-        secret_sha256=approvals.hash_secret("s"),
+        secret_sha256=links.hash_secret("s"),
         task_token=TASK_TOKEN,
-        snapshot=approvals.snapshot_of(request),
+        snapshot=snapshot_of(request),
     )
     return record.model_copy(update=changes)
 
 
-def _audit(decided_at: str = "2026-11-23T10:05:00Z") -> approvals.DecisionAudit:
-    return approvals.DecisionAudit(
+def _audit(decided_at: str = "2026-11-23T10:05:00Z") -> records.DecisionAudit:
+    return records.DecisionAudit(
         decision="APPROVED", reviewer="Sam", comment="ok", decided_at=decided_at, source_ip="192.0.2.1"
     )
 
@@ -193,7 +196,7 @@ def test_store_transitions_are_conditional(env):
     assert not store.release_decision(record.approval_id, decided_at="2026-11-23T10:06:00Z", error="X")
     assert store.release_decision(record.approval_id, decided_at="2026-11-23T10:05:00Z", error="X")
     released = store.get(record.approval_id)
-    assert released.status is approvals.ApprovalStatus.PENDING and released.audit is None
+    assert released.status is records.ApprovalStatus.PENDING and released.audit is None
     # Past the deadline nothing can be decided, even while PENDING.
     assert not store.record_decision(record.approval_id, _audit(), now_epoch=record.expires_at)
     store.discard(record.approval_id)
@@ -226,10 +229,10 @@ def test_dynamodb_errors_are_typed_by_code(code, expected):
 
 
 def test_ids_and_secrets_are_long_random_and_url_safe():
-    ids = {approvals.new_approval_id() for _ in range(200)}
-    secrets_ = {approvals.new_link_secret() for _ in range(200)}
+    ids = {links.new_approval_id() for _ in range(200)}
+    secrets_ = {links.new_link_secret() for _ in range(200)}
     assert len(ids) == 200 and len(secrets_) == 200
-    assert all(len(i) >= 22 and approvals.is_well_formed_id(i) for i in ids)  # 16 bytes = 128 bits
+    assert all(len(i) >= 22 and links.is_well_formed_id(i) for i in ids)  # 16 bytes = 128 bits
     assert all(len(s) >= 43 for s in secrets_)  # 32 bytes = 256 bits
     url_safe = set(string.ascii_letters + string.digits + "-_")
     assert all(set(s) <= url_safe for s in secrets_)
@@ -237,10 +240,10 @@ def test_ids_and_secrets_are_long_random_and_url_safe():
 
 def test_secret_matching():
     stored = hashlib.sha256(b"right").hexdigest()
-    assert approvals.secret_matches("right", stored)
+    assert links.secret_matches("right", stored)
     for wrong in ("Right", "right ", "", None):
-        assert not approvals.secret_matches(wrong, stored)
-    assert not approvals.secret_matches("", hashlib.sha256(b"").hexdigest())
+        assert not links.secret_matches(wrong, stored)
+    assert not links.secret_matches("", hashlib.sha256(b"").hexdigest())
 
 
 @pytest.mark.parametrize(
@@ -258,13 +261,13 @@ def test_secret_matching():
     ],
 )
 def test_cross_site_refusal(origin, fetch_site, host, refused):
-    request = approvals.HttpRequest(approval_id="x", origin=origin, sec_fetch_site=fetch_site, host=host)
-    assert (approvals.cross_site_refusal(request) is not None) is refused
+    request = forms.HttpRequest(approval_id="x", origin=origin, sec_fetch_site=fetch_site, host=host)
+    assert (forms.cross_site_refusal(request) is not None) is refused
 
 
 def test_decision_form_parsing_keeps_what_a_browser_sends():
     body = "secret=abc&reviewer=+Sam+&comment=&decision=REJECTED&edited_response_text=a%0D%0Ab&extra=1"
-    secret, form = approvals.parse_decision_form(body, "application/x-www-form-urlencoded; charset=UTF-8")
+    secret, form = forms.parse_decision_form(body, "application/x-www-form-urlencoded; charset=UTF-8")
     assert secret == "abc"
     assert form.decision == "REJECTED" and form.reviewer == "Sam" and form.comment is None
     assert form.edited_response_text == "a\nb"
@@ -272,7 +275,7 @@ def test_decision_form_parsing_keeps_what_a_browser_sends():
 
 def test_time_left_wording():
     start = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-    from reviewflow.domain.pages import format_time_left
+    from reviewflow.presentation.formatting import format_time_left
 
     assert format_time_left(start + timedelta(days=2, hours=3, minutes=4), start) == "2 days 3 hours"
     assert format_time_left(start + timedelta(minutes=1, seconds=5), start) == "1 minute"

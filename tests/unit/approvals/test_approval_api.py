@@ -366,13 +366,13 @@ def test_finished_execution_gives_gone_and_marks_item(env, pending, invoke):
 
 
 def test_stubbed_step_functions_receives_exact_output(env, pending, invoke, monkeypatch):
-    from reviewflow.domain import approvals
+    from reviewflow.domain.approvals import decisions
     from reviewflow.providers import registry
     from reviewflow.providers.workflow_client import StepFunctionsWorkflowClient
 
     approval_id, secret = pending("RESPONSE", response_text=DRAFT)
     fixed = datetime.now(UTC).replace(microsecond=0)
-    monkeypatch.setattr(approvals, "utc_now", lambda: fixed)
+    monkeypatch.setattr(decisions, "utc_now", lambda: fixed)
     expected = {
         "approval_id": approval_id,
         "stage": "RESPONSE",

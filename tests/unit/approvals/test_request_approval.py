@@ -85,8 +85,8 @@ def test_email_carries_excerpt_scores_draft_deadline_and_link(env, lambda_contex
 
 
 def test_build_email_has_escaped_html_alternative(env, lambda_context):
-    from reviewflow.domain.approvals import ApprovalStatus
-    from reviewflow.domain.emails import build_email
+    from reviewflow.models.approvals import ApprovalStatus
+    from reviewflow.presentation.emails import build_email
     from reviewflow.providers.approval_store import from_item
 
     ticket = _request(env, lambda_context, review_text="<script>alert('x')</script> & more")

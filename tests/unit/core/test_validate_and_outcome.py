@@ -6,11 +6,12 @@ import json
 
 import pytest
 
+from reviewflow.contracts import OutcomeType
 from reviewflow.domain.outcomes import build_outcome
 from reviewflow.domain.validation import dedup_key, validate_review
 from reviewflow.handlers import build_outcome as build_outcome_handler
 from reviewflow.handlers import validate_review as validate_handler
-from reviewflow.models.events import OutcomeType, ReviewPosted
+from reviewflow.models.events import ReviewPosted
 from reviewflow.models.steps import OutcomeRequest
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:reviewflow:abc-123"

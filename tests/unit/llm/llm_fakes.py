@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewflow.models.chat import ChatMessage, ChatReply
 from reviewflow.models.steps import TokenUsage
-from reviewflow.providers.base import ChatMessage, ChatReply
 
 MODEL_ID = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.example.model-v1:0"
 

@@ -17,8 +17,8 @@ from reviewflow.errors import (
     ProviderThrottledError,
     ProviderTimeoutError,
 )
+from reviewflow.models.chat import ChatMessage
 from reviewflow.models.steps import SentimentResult, TokenUsage
-from reviewflow.providers.base import ChatMessage
 from reviewflow.providers.bedrock import BedrockChatModel
 
 GOOD_JSON = '{"sentiment": "MIXED", "reason": "Praises speed and the dial but dislikes the squeaky lid."}'

@@ -13,8 +13,8 @@ from reviewflow.errors import (
     ProviderThrottledError,
     ProviderTimeoutError,
 )
+from reviewflow.models.chat import ChatMessage
 from reviewflow.models.steps import TokenUsage
-from reviewflow.providers.base import ChatMessage
 from reviewflow.providers.openai_compatible import OpenAICompatibleChatModel
 
 

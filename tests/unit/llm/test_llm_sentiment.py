@@ -78,10 +78,25 @@ def test_exhausted_repairs_raise_after_max_attempts_calls(sample_review):
     assert sample_review.review_text not in str(caught.value)
 
 
-def test_prompt_version_comes_from_settings(runtime_env, sample_review):
-    runtime_env.setenv("REVIEWFLOW_SENTIMENT_PROMPT_VERSION", "v7")
+def test_prompt_version_is_the_one_passed_in(sample_review):
     with pytest.raises(ConfigurationError, match="sentiment/v7"):
-        LlmSentiment(ScriptedChatModel([GOOD]), 1).detect(sample_review)
+        LlmSentiment(ScriptedChatModel([GOOD]), 1, prompt_version="v7").detect(sample_review)
+
+
+def test_prompt_version_comes_from_settings_through_the_registry(runtime_env, sample_review):
+    from reviewflow.providers import registry
+
+    runtime_env.setenv("REVIEWFLOW_LLM_PROVIDER", "bedrock")
+    runtime_env.setenv("REVIEWFLOW_MODEL_ID", "test-model")
+    runtime_env.setenv("REVIEWFLOW_SENTIMENT_PROMPT_VERSION", "v7")
+    runtime_env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    registry.reset()
+    try:
+        # The prompt file is looked up before any model call, so nothing is sent anywhere.
+        with pytest.raises(ConfigurationError, match="sentiment/v7"):
+            registry.sentiment_provider().detect(sample_review)
+    finally:
+        registry.reset()
 
 
 def test_max_attempts_must_be_positive():

@@ -1,80 +1,33 @@
-"""The approval pages: self-contained HTML, every value escaped, strict headers.
+"""The approval pages: one page per ``View`` the human-review use cases return.
 
 Review text, names and model output are untrusted, so everything interpolated goes through
-``_e`` (``html.escape`` with quotes). The only style is one inline ``<style>`` block allowed by
-its hash in the Content-Security-Policy; there is no script and no external asset. The form
-posts to the approval's own path (a relative URL without the query string), which works behind
-the API stage prefix and locally alike; the link secret travels in a hidden field.
+``_e`` (``html.escape`` with quotes). Style and headers come from ``style``; there is no script
+and no external asset. The form posts to the approval's own path (a relative URL without the
+query string), which works behind the API stage prefix and locally alike; the link secret
+travels in a hidden field. Pages render what they are given and decide nothing.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from reviewflow.domain.approvals.decisions import ApprovalView, View
+from reviewflow.models.approvals import ApprovalRecord
 from reviewflow.models.events import Decision, Stage, ToxicityScore
-
-if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
-    from reviewflow.domain.approvals import ApprovalRecord
-
-CSS = (
-    "*{box-sizing:border-box}"
-    "body{margin:0;background:#f5f5f4;color:#1c1917;"
-    "font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
-    "main{max-width:46rem;margin:0 auto;padding:1rem}"
-    "h1{font-size:1.4rem;margin:.5rem 0 1rem}h2{font-size:1.1rem;margin:1.5rem 0 .5rem}"
-    "section{background:#fff;border:1px solid #d6d3d1;border-radius:.5rem;padding:1rem;margin:0 0 1rem}"
-    "section>h2:first-child,section>p:first-child{margin-top:0}section>p:last-child{margin-bottom:0}"
-    "blockquote{margin:0;padding:.75rem;background:#fafaf9;border-left:4px solid #a8a29e;"
-    "white-space:pre-wrap;overflow-wrap:anywhere}"
-    "dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}"
-    "dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}"
-    "table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .5rem;"
-    "border-bottom:1px solid #e7e5e4}"
-    "label{display:block;font-weight:600;margin:.75rem 0 .25rem}"
-    "input[type=text],textarea{width:100%;font:inherit;padding:.5rem;border:1px solid #a8a29e;"
-    "border-radius:.375rem}"
-    "textarea{min-height:10rem}"
-    ".actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1rem}"
-    "button{font:inherit;font-weight:600;padding:.75rem 1.5rem;border:0;border-radius:.375rem;"
-    "cursor:pointer;flex:1 1 10rem}"
-    ".approve{background:#15803d;color:#fff}.reject{background:#b91c1c;color:#fff}"
-    ".note{color:#57534e;font-size:.9rem}.badge{font-weight:700}"
-    ".deadline{background:#fef3c7;border-color:#f59e0b}"
+from reviewflow.presentation.formatting import (
+    STAGE_EFFECT,
+    STAGE_QUESTION,
+    format_deadline,
+    format_score,
+    format_time_left,
+    top_labels,
 )
-_CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
+from reviewflow.presentation.style import CSS, HTML_CONTENT_TYPE, SECURITY_HEADERS
 
-CONTENT_SECURITY_POLICY = (
-    f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; img-src 'none'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
-)
-SECURITY_HEADERS: dict[str, str] = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "X-Robots-Tag": "noindex, nofollow",
-}
-HTML_CONTENT_TYPE = "text/html; charset=utf-8"
-
-STAGE_QUESTION = {
-    Stage.REVIEW: "Is this customer review acceptable to answer?",
-    Stage.RESPONSE: "May this reply be published?",
-}
-STAGE_EFFECT = {
-    Stage.REVIEW: (
-        "Approve: the pipeline goes on to write a reply. "
-        "Reject: the review is treated as harmful content and not answered."
-    ),
-    Stage.RESPONSE: (
-        "Approve: the reply below is published, including your edits. Reject: no reply is published."
-    ),
-}
+__all__ = ["HTML_CONTENT_TYPE", "Page", "render"]
 
 
 @dataclass(frozen=True)
@@ -105,42 +58,6 @@ def _message(status: int, title: str, *paragraphs: str) -> Page:
     return _document(
         status, title, "<section>" + "".join(f"<p>{_e(p)}</p>" for p in paragraphs) + "</section>"
     )
-
-
-# ----------------------------------------------------------------------------- formatting
-
-
-def format_score(score: ToxicityScore | None) -> str:
-    if score is None:
-        return "not scored"
-    if not score.scorable or score.score is None:
-        return "could not be scored automatically" + (f" ({score.note})" if score.note else "")
-    return f"{score.score:.2f}"
-
-
-def top_labels(score: ToxicityScore | None, limit: int = 7) -> list[tuple[str, float]]:
-    if score is None:
-        return []
-    return sorted(score.labels.items(), key=lambda item: (-item[1], item[0]))[:limit]
-
-
-def format_deadline(expires_at: datetime) -> str:
-    return expires_at.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def format_time_left(expires_at: datetime, now: datetime) -> str:
-    seconds = int((expires_at - now).total_seconds())
-    if seconds <= 0:
-        return "no time left"
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes = rest // 60
-    parts = [
-        f"{n} {unit}{'' if n == 1 else 's'}"
-        for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"))
-        if n
-    ]
-    return " ".join(parts[:2]) or "less than a minute"
 
 
 def _score_section(title: str, score: ToxicityScore | None) -> str:
@@ -177,9 +94,6 @@ def _review_section(record: ApprovalRecord) -> str:
         f"<h2>Details</h2><dl>{details}</dl>"
         f"{_score_section('Review toxicity', snapshot.review_toxicity)}</section>"
     )
-
-
-# ----------------------------------------------------------------------------- pages
 
 
 def review_form(record: ApprovalRecord, *, secret: str, now: datetime) -> Page:
@@ -303,3 +217,38 @@ def try_again(*, status: int = 503) -> Page:
 
 def server_error() -> Page:
     return _message(500, "Something went wrong", "The page could not be shown. Please try again later.")
+
+
+_RENDERERS: dict[View, Callable[[ApprovalView], Page]] = {
+    View.FORM: lambda v: review_form(_record(v), secret=v.secret, now=_now(v)),
+    View.DECIDED: lambda v: decided(_record(v)),
+    View.ALREADY_DECIDED: lambda v: already_decided(_record(v), status=v.status),
+    View.BAD_REQUEST: lambda v: bad_request(v.reason),
+    View.FORBIDDEN: lambda v: forbidden(),
+    View.CROSS_SITE: lambda v: forbidden(cross_site=True),
+    View.NOT_FOUND: lambda v: not_found(),
+    View.EXPIRED: lambda v: expired(_record(v)),
+    View.NO_LONGER_WAITING: lambda v: no_longer_waiting(),
+    View.TRY_AGAIN: lambda v: try_again(status=v.status),
+    View.SERVER_ERROR: lambda v: server_error(),
+}
+
+
+def _record(view: ApprovalView) -> ApprovalRecord:
+    if view.record is None:
+        raise ValueError(f"the {view.view.value} view needs the approval record")
+    return view.record
+
+
+def _now(view: ApprovalView) -> datetime:
+    if view.now is None:
+        raise ValueError("the form view needs the time it was shown at")
+    return view.now
+
+
+def render(view: ApprovalView) -> Page:
+    """The page for what a use case decided; its status is the view's."""
+    page = _RENDERERS[view.view](view)
+    if page.status != view.status:
+        raise ValueError(f"the {view.view.value} page has status {page.status}, the view {view.status}")
+    return page

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import html
 from email.message import EmailMessage
-from typing import TYPE_CHECKING
 
-from reviewflow.domain.pages import STAGE_EFFECT, STAGE_QUESTION, format_deadline, format_score, top_labels
+from reviewflow.models.approvals import ApprovalRecord
 from reviewflow.models.events import Stage
-
-if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
-    from reviewflow.domain.approvals import ApprovalRecord
+from reviewflow.presentation.formatting import (
+    STAGE_EFFECT,
+    STAGE_QUESTION,
+    format_deadline,
+    format_score,
+    top_labels,
+)
 
 EXCERPT_CHARS = 500
 MAX_SUBJECT_CHARS = 99

@@ -1,0 +1,88 @@
+"""The interfaces the domain needs from the outside world, and nothing else.
+
+Each port has one AWS adapter in ``reviewflow.providers`` and, where the local runtime needs it,
+an offline one; the handler (the composition root of its function) asks the registry for the
+configured adapters and passes them to a domain function. The domain never imports an adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Protocol
+
+from reviewflow.models.approvals import ApprovalRecord, DecisionAudit
+from reviewflow.models.chat import ChatMessage, ChatReply
+from reviewflow.models.events import Decision, ReviewPosted, ToxicityScore
+from reviewflow.models.steps import GeneratedResponse, SentimentResult
+
+
+class ToxicityProvider(Protocol):
+    """Scores a whole text; the maximum over its segments, overall and per label."""
+
+    name: str
+
+    def score(self, text: str, language: str) -> ToxicityScore: ...
+
+
+class ChatModel(Protocol):
+    """One turn of a chat with a language model (Bedrock Converse, OpenAI-compatible...)."""
+
+    model_id: str
+
+    def converse(
+        self,
+        system: str,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+    ) -> ChatReply: ...
+
+
+class SentimentProvider(Protocol):
+    name: str
+
+    def detect(self, review: ReviewPosted) -> SentimentResult: ...
+
+
+class ResponseWriter(Protocol):
+    name: str
+
+    def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse: ...
+
+
+class ApprovalStore(Protocol):
+    """Approval items; every state change is conditional, so a decision lands exactly once."""
+
+    def create(self, record: ApprovalRecord) -> None: ...
+
+    def get(self, approval_id: str) -> ApprovalRecord | None: ...
+
+    def record_decision(self, approval_id: str, audit: DecisionAudit, *, now_epoch: int) -> bool: ...
+
+    def mark_delivered(self, approval_id: str, *, decision: Decision, delivered_at: str) -> None: ...
+
+    def mark_not_waiting(self, approval_id: str, *, reason: str, closed_at: str) -> None: ...
+
+    def release_decision(self, approval_id: str, *, decided_at: str, error: str) -> bool: ...
+
+    def discard(self, approval_id: str) -> None: ...
+
+
+class Notifier(Protocol):
+    def send(self, message: EmailMessage) -> str:
+        """Deliver the message; returns the delivery id."""
+        ...
+
+
+class EmailComposer(Protocol):
+    """Renders the reviewer email for a pending approval (presentation, passed in by the handler)."""
+
+    def __call__(self, record: ApprovalRecord, *, link: str) -> EmailMessage: ...
+
+
+class WorkflowClient(Protocol):
+    """Resumes a paused execution; raises ``ExecutionNotWaitingError`` when it no longer waits."""
+
+    def send_task_success(self, task_token: str, output_json: str) -> None: ...

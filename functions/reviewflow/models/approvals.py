@@ -1,0 +1,81 @@
+"""The approval records the store keeps: status, the frozen snapshot a reviewer sees, the audit.
+
+These are records, not behaviour: the human-review protocol that moves them from state to state
+is ``reviewflow.domain.approvals``; the table adapter (``providers/approval_store.py``) stores them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from reviewflow.models.events import Decision, ReviewPosted, Sentiment, Stage, ToxicityScore
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"  # the workflow stopped waiting before a decision reached it
+
+
+class ApprovalSnapshot(BaseModel):
+    """What the page and the email show, frozen at request time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    review: ReviewPosted
+    review_toxicity: ToxicityScore
+    sentiment: Sentiment | None = None
+    sentiment_reason: str | None = None
+    response_text: str | None = None
+    response_model_id: str | None = None
+    response_prompt_version: str | None = None
+    response_toxicity: ToxicityScore | None = None
+
+
+class DecisionAudit(BaseModel):
+    """Who decided, when, from where: written on the item in the same write as the decision."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Decision
+    reviewer: str | None = None
+    comment: str | None = None
+    decided_at: str
+    source_ip: str | None = None
+    user_agent: str | None = None
+    response_edited: bool = False
+    edited_response_text: str | None = None
+
+
+class ApprovalRecord(BaseModel):
+    """One approval item. ``task_token`` is a ``SecretStr`` so no repr or log can show it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approval_id: str
+    status: ApprovalStatus
+    stage: Stage
+    review_id: str
+    product_id: str
+    execution_id: str
+    created_at: str
+    expires_at: int = Field(description="epoch seconds; also the table's TTL attribute")
+    secret_sha256: str
+    task_token: SecretStr | None = None
+    snapshot: ApprovalSnapshot
+    audit: DecisionAudit | None = None
+    delivered_at: str | None = None
+    closed_reason: str | None = None
+    closed_at: str | None = None
+    last_delivery_error: str | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return now.timestamp() >= self.expires_at
+
+    @property
+    def expires_at_datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.expires_at, UTC)
