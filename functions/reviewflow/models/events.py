@@ -1,4 +1,4 @@
-"""Event contract of DESIGN §2: the review the storefront posts and the three outcomes.
+"""Event contract (docs/architecture.md §2): the review the storefront posts and the three outcomes.
 
 The input detail is validated strictly (unknown fields, wrong types and control characters are
 errors); a detail that fails becomes an ``invalid_review`` outcome through ``describe_errors``,
@@ -31,7 +31,7 @@ MAX_NAME_CHARS = 200
 MAX_ERRORS_REPORTED = 25
 MAX_MESSAGE_CHARS = 1_000
 
-#: review_id / product_id (DESIGN §2); also how the workflow reads a de-duplication key.
+#: review_id / product_id (architecture.md §2); also how the workflow reads a de-duplication key.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # C0 controls other than tab, newline and carriage return, DEL and C1 controls.
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -189,7 +189,7 @@ class HumanDecision(BaseModel):
     comment: str | None = Field(default=None, max_length=2_000)
     decided_at: str
     response_edited: bool = False
-    # The audit trail of DESIGN §4, as declared by the request that decided (not authenticated).
+    # The audit trail of architecture.md §4, as declared by the request that decided (not authenticated).
     source_ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=512)
 

@@ -1,4 +1,4 @@
-"""approval_api through its Lambda entry point with REST proxy events (DESIGN §4)."""
+"""approval_api through its Lambda entry point with REST proxy events (architecture.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""request_approval: what is stored, what is emailed, what is logged (DESIGN §4)."""
+"""request_approval: what is stored, what is emailed, what is logged (architecture.md §4)."""
 
 from __future__ import annotations
 

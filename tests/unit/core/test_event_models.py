@@ -1,4 +1,4 @@
-"""Field rules of the NEW_REVIEW_POSTED detail (DESIGN §2) and the safety of error reports."""
+"""Field rules of the NEW_REVIEW_POSTED detail (architecture.md §2) and the safety of error reports."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """LocalToxicity calibration: real sentences pinned to the workflow's three bands.
 
-Bands follow DESIGN §1 with the default thresholds: safe < 0.4, uncertain 0.4-0.6 (a person
+Bands follow architecture.md §1 with the default thresholds: safe < 0.4, uncertain 0.4-0.6 (a person
 decides), harmful > 0.6. The model is the shipped ``alt-profanity-check`` one; nothing is faked.
 """
 
