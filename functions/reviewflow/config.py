@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reviewflow.contracts import ENV_PREFIX, LocalEnvVar
 from reviewflow.domain.prompts import DEFAULT_PROMPT_VERSION
+from reviewflow.domain.reply_policy import DEFAULT_POLICY_VERSION
 from reviewflow.errors import ConfigurationError
 
 _LOCAL_ONLY = frozenset(LocalEnvVar)
@@ -44,6 +45,8 @@ class RuntimeSettings(BaseModel):
     # Active prompt versions: files functions/prompts/<name>/<version>.{system,user}.txt.
     sentiment_prompt_version: str = Field(default=DEFAULT_PROMPT_VERSION, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     response_prompt_version: str = Field(default=DEFAULT_PROMPT_VERSION, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    # Active reply policy: functions/policies/reply/<version>.json (the publish gate's rules).
+    reply_policy_version: str = Field(default=DEFAULT_POLICY_VERSION, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     # OpenAI-compatible endpoint (llm_provider=openai), e.g. a local model server.
     openai_base_url: str = ""
     openai_api_key: str = ""

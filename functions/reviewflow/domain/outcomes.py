@@ -17,17 +17,35 @@ from reviewflow.models.events import (
     HumanDecision,
     OutcomeDetail,
     OutcomeEvent,
+    PublishCheck,
     ResponseCreated,
     ResponseGenerationFailed,
     SentimentSummary,
 )
+from reviewflow.models.replies import ReplyCheck
 from reviewflow.models.steps import OutcomeRequest, TaskDecision, TaskErrorInfo, WorkflowState
 
 _REASON_MESSAGES = {
     FailureReason.RESPONSE_TOXIC: "the generated reply scored above the harmful threshold",
     FailureReason.RESPONSE_REJECTED: "a reviewer rejected the generated reply",
     FailureReason.APPROVAL_TIMED_OUT: "no reviewer decided before the approval deadline",
+    FailureReason.RESPONSE_POLICY_VIOLATION: (
+        "the reply breaks a reply-policy rule that no reviewer published over with a reason"
+    ),
+    FailureReason.RESPONSE_UNREVIEWED: "the reply needed a reviewer's approval and had none",
 }
+
+
+def _publish_check(check: ReplyCheck | None) -> PublishCheck | None:
+    if check is None:
+        return None
+    return PublishCheck(
+        policy_version=check.policy_version,
+        toxicity_band=check.band,
+        violations=[violation.rule for violation in check.violations],
+        overridden=check.overridden,
+        rescored=check.rescored,
+    )
 
 
 def _human(decision: TaskDecision | None) -> HumanDecision | None:
@@ -55,11 +73,9 @@ def describe_task_error(error: TaskErrorInfo | None, step: str | None) -> tuple[
     return error_type, message[:MAX_MESSAGE_CHARS]
 
 
-def build_outcome(request: OutcomeRequest) -> OutcomeEvent:
-    state: WorkflowState = request.state
-    result = state.result
-    decisions = [d for d in (_human(state.review_decision), _human(state.response_decision)) if d]
-    decided_by: Literal["auto", "reviewer"] = "reviewer" if decisions else "auto"
+def _common(request: OutcomeRequest, decisions: list[HumanDecision]) -> dict[str, Any]:
+    """The fields every outcome shares, from what the execution reached."""
+    state = request.state
     sentiment = None
     if state.sentiment is not None:
         fields = set(SentimentSummary.model_fields)
@@ -70,45 +86,60 @@ def build_outcome(request: OutcomeRequest) -> OutcomeEvent:
         "execution_id": request.execution_id,
         "review_toxicity": state.review_toxicity,
         "sentiment": sentiment,
-        "response_toxicity": state.response_toxicity,
         "human_decisions": decisions,
     }
+    # The last check of a reply text is the one that speaks for it: the gate's, else the draft's.
+    last_check = state.reply_check or state.draft_check
+    if last_check is not None:
+        common |= {"response_toxicity": last_check.toxicity, "reply_check": _publish_check(last_check)}
+    if state.draft_check is not None:
+        common["draft_toxicity"] = state.draft_check.toxicity
     if state.response is not None:
         common |= {"model_id": state.response.model_id, "prompt_version": state.response.prompt_version}
+    return common
 
-    detail: OutcomeDetail
-    if result.outcome == "created":
-        if state.response is None:
-            raise ValueError("a created outcome needs a generated response")
-        text = state.response.response_text
-        final = state.response_decision
-        if final is not None and final.response_edited and final.edited_response_text:
-            text = final.edited_response_text
-        detail = ResponseCreated(**common, response_text=text, decided_by=decided_by)
-    elif result.outcome == "harmful":
-        detail = HarmfulContentDetected(**common, decided_by=decided_by)
+
+def _failure(state: WorkflowState, common: dict[str, Any]) -> ResponseGenerationFailed:
+    result = state.result
+    reason = FailureReason(result.reason or FailureReason.INTERNAL_ERROR)
+    error_type = None
+    errors = []
+    if reason == FailureReason.INVALID_REVIEW:
+        message = state.validation.message or "invalid review"
+        errors = state.validation.errors
+    elif reason in _REASON_MESSAGES:
+        message = _REASON_MESSAGES[reason]
     else:
-        reason = FailureReason(result.reason or FailureReason.INTERNAL_ERROR)
-        error_type = None
-        errors = []
-        if reason == FailureReason.INVALID_REVIEW:
-            message = state.validation.message or "invalid review"
-            errors = state.validation.errors
-        elif reason in _REASON_MESSAGES:
-            message = _REASON_MESSAGES[reason]
-        else:
-            error_type, message = describe_task_error(state.error, result.step)
-        if result.message:
-            message = result.message[:MAX_MESSAGE_CHARS]
-        draft = state.response.response_text if state.response is not None else None
-        detail = ResponseGenerationFailed(
-            **common,
-            response_text=draft,
-            decided_by=decided_by,
-            reason=reason,
-            message=message,
-            failed_step=result.step,
-            error_type=error_type,
-            errors=errors,
-        )
+        error_type, message = describe_task_error(state.error, result.step)
+    if result.message:
+        message = result.message[:MAX_MESSAGE_CHARS]
+    # The generated draft, never a refused edit: a text the gate refused does not go on the bus.
+    draft = state.response.response_text if state.response is not None else None
+    return ResponseGenerationFailed(
+        **common,
+        response_text=draft,
+        reason=reason,
+        message=message,
+        failed_step=result.step,
+        error_type=error_type,
+        errors=errors,
+    )
+
+
+def build_outcome(request: OutcomeRequest) -> OutcomeEvent:
+    state: WorkflowState = request.state
+    decisions = [d for d in (_human(state.review_decision), _human(state.response_decision)) if d]
+    decided_by: Literal["auto", "reviewer"] = "reviewer" if decisions else "auto"
+    common = _common(request, decisions) | {"decided_by": decided_by}
+    detail: OutcomeDetail
+    if state.result.outcome == "created":
+        check = state.reply_check
+        if state.response is None or check is None or check.verdict != "publish":
+            raise ValueError("a created outcome needs a reply the publish gate cleared")
+        # Exactly the text the gate checked in this execution, never a text it did not see.
+        detail = ResponseCreated(**common, response_text=check.text)
+    elif state.result.outcome == "harmful":
+        detail = HarmfulContentDetected(**common)
+    else:
+        detail = _failure(state, common)
     return OutcomeEvent.of(detail)

@@ -7,6 +7,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "score_toxicity",
     "detect_sentiment",
     "generate_response",
+    "check_reply",
     "request_approval",
     "approval_api",
     "build_outcome",

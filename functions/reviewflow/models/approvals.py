@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from reviewflow.models.events import Decision, ReviewPosted, Sentiment, Stage, ToxicityScore
+from reviewflow.models.replies import Bands, PolicyViolation
 
 
 class ApprovalStatus(StrEnum):
@@ -34,6 +35,9 @@ class ApprovalSnapshot(BaseModel):
     response_model_id: str | None = None
     response_prompt_version: str | None = None
     response_toxicity: ToxicityScore | None = None
+    policy_violations: list[PolicyViolation] = Field(default_factory=list)
+    policy_version: str | None = None
+    bands: Bands | None = None
 
 
 class DecisionAudit(BaseModel):
@@ -49,6 +53,7 @@ class DecisionAudit(BaseModel):
     user_agent: str | None = None
     response_edited: bool = False
     edited_response_text: str | None = None
+    policy_override_reason: str | None = None
 
 
 class ApprovalRecord(BaseModel):

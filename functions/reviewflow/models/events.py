@@ -40,6 +40,8 @@ _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 class FailureReason(StrEnum):
     RESPONSE_TOXIC = "response_toxic"
     RESPONSE_REJECTED = "response_rejected"
+    RESPONSE_POLICY_VIOLATION = "response_policy_violation"
+    RESPONSE_UNREVIEWED = "response_unreviewed"
     APPROVAL_TIMED_OUT = "approval_timed_out"
     INVALID_REVIEW = "invalid_review"
     PROVIDER_ERROR = "provider_error"
@@ -189,9 +191,27 @@ class HumanDecision(BaseModel):
     comment: str | None = Field(default=None, max_length=2_000)
     decided_at: str
     response_edited: bool = False
+    # Why a person published a reply over a reply-policy rule (required to do so).
+    policy_override_reason: str | None = Field(default=None, max_length=1_000)
     # The audit trail of architecture.md §4, as declared by the request that decided (not authenticated).
     source_ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=512)
+
+
+ToxicityBand = Literal["safe", "uncertain", "harmful", "unscorable"]
+
+
+class PublishCheck(BaseModel):
+    """What the publish gate found in the reply text it checked (the text in ``response_text``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy_version: str
+    toxicity_band: ToxicityBand
+    violations: list[str] = Field(default_factory=list)  # reply-policy rule ids
+    # What a person published over: "toxicity_uncertain", "toxicity_unscorable", rule ids.
+    overridden: list[str] = Field(default_factory=list)
+    rescored: bool = False  # an edited text, scored anew rather than the draft's score reused
 
 
 class OutcomeDetail(BaseModel):
@@ -206,7 +226,10 @@ class OutcomeDetail(BaseModel):
     review_toxicity: ToxicityScore | None = None
     sentiment: SentimentSummary | None = None
     response_text: str | None = None
+    # The score of the text in ``response_text``; ``draft_toxicity`` is the generated draft's.
     response_toxicity: ToxicityScore | None = None
+    draft_toxicity: ToxicityScore | None = None
+    reply_check: PublishCheck | None = None
     model_id: str | None = None
     prompt_version: str | None = None
     human_decisions: list[HumanDecision] = Field(default_factory=list)

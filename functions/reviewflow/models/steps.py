@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reviewflow.errors import InvalidInputError
 from reviewflow.models.events import (
@@ -25,6 +25,7 @@ from reviewflow.models.events import (
     describe_errors,
     summarize_errors,
 )
+from reviewflow.models.replies import Bands, PolicyViolation, ReplyCheck
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
@@ -128,6 +129,10 @@ class ApprovalRequest(_Strict):
     sentiment: SentimentResult | None = None
     response: GeneratedResponse | None = None
     response_toxicity: ToxicityScore | None = None
+    # RESPONSE stage: what the draft check found, and the bands an edit is checked against.
+    policy_violations: list[PolicyViolation] = Field(default_factory=list)
+    policy_version: str | None = None
+    bands: Bands | None = None
 
 
 class ApprovalTicket(_Strict):
@@ -142,12 +147,34 @@ class DecisionForm(_Strict):
     reviewer: str | None = Field(default=None, max_length=MAX_NAME_CHARS)
     comment: str | None = Field(default=None, max_length=2_000)
     edited_response_text: str | None = Field(default=None, max_length=4_000)
+    policy_override_reason: str | None = Field(default=None, max_length=1_000)
 
 
 class TaskDecision(HumanDecision):
     """Sent with ``SendTaskSuccess``; lands at ``$.review_decision`` or ``$.response_decision``."""
 
     edited_response_text: str | None = None
+
+
+# ------------------------------------------------------------------ CheckDraftReply / PublishGate
+
+
+class ReplyCheckRequest(_Strict):
+    """Input of ``check_reply``: the draft as generated (``draft``) or the reply about to be published."""
+
+    mode: Literal["draft", "publish"]
+    review: ReviewPosted
+    review_toxicity: ToxicityScore
+    response: GeneratedResponse
+    bands: Bands
+    draft_check: ReplyCheck | None = None  # publish mode: what the draft check found
+    decision: TaskDecision | None = None  # publish mode, after a person approved at the RESPONSE stage
+
+    @model_validator(mode="after")
+    def _publish_needs_the_draft_check(self) -> ReplyCheckRequest:
+        if self.mode == "publish" and self.draft_check is None:
+            raise ValueError("publish mode needs the draft check of this execution")
+        return self
 
 
 # ------------------------------------------------------------------ BuildOutcome
@@ -182,8 +209,9 @@ class WorkflowState(BaseModel):
     review_decision: TaskDecision | None = None
     sentiment: SentimentResult | None = None
     response: GeneratedResponse | None = None
-    response_toxicity: ToxicityScore | None = None
+    draft_check: ReplyCheck | None = None
     response_decision: TaskDecision | None = None
+    reply_check: ReplyCheck | None = None
     error: TaskErrorInfo | None = None
 
 
@@ -204,6 +232,7 @@ __all__ = [
     "GeneratedResponse",
     "OutcomeRequest",
     "OutcomeResult",
+    "ReplyCheckRequest",
     "ResponseRequest",
     "Sentiment",
     "SentimentRequest",

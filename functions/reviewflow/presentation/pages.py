@@ -16,15 +16,15 @@ from datetime import datetime
 
 from reviewflow.domain.approvals.decisions import ApprovalView, View
 from reviewflow.models.approvals import ApprovalRecord
-from reviewflow.models.events import Decision, Stage, ToxicityScore
+from reviewflow.models.events import Decision, Stage
+from reviewflow.models.replies import ReplyCheck
 from reviewflow.presentation.formatting import (
     STAGE_EFFECT,
     STAGE_QUESTION,
     format_deadline,
-    format_score,
     format_time_left,
-    top_labels,
 )
+from reviewflow.presentation.reply_section import refusal_section, reply_section, score_section
 from reviewflow.presentation.style import CSS, HTML_CONTENT_TYPE, SECURITY_HEADERS
 
 __all__ = ["HTML_CONTENT_TYPE", "Page", "render"]
@@ -60,15 +60,6 @@ def _message(status: int, title: str, *paragraphs: str) -> Page:
     )
 
 
-def _score_section(title: str, score: ToxicityScore | None) -> str:
-    rows = "".join(f"<tr><td>{_e(label)}</td><td>{value:.2f}</td></tr>" for label, value in top_labels(score))
-    table = f"<table><tr><th>Label</th><th>Score</th></tr>{rows}</table>" if rows else ""
-    return (
-        f"<h2>{_e(title)}</h2><p>Overall toxicity: <span class=badge>{_e(format_score(score))}</span>"
-        f" <span class=note>(0 = harmless, 1 = toxic)</span></p>{table}"
-    )
-
-
 def _review_section(record: ApprovalRecord) -> str:
     snapshot = record.snapshot
     review = snapshot.review
@@ -92,28 +83,18 @@ def _review_section(record: ApprovalRecord) -> str:
         f"<p class=note>Written by a customer: treat it as untrusted text.</p>"
         f"<blockquote>{_e(review.review_text)}</blockquote>"
         f"<h2>Details</h2><dl>{details}</dl>"
-        f"{_score_section('Review toxicity', snapshot.review_toxicity)}</section>"
+        f"{score_section('Review toxicity', snapshot.review_toxicity)}</section>"
     )
 
 
-def review_form(record: ApprovalRecord, *, secret: str, now: datetime) -> Page:
-    snapshot = record.snapshot
+def review_form(
+    record: ApprovalRecord, *, secret: str, now: datetime, refused: ReplyCheck | None = None
+) -> Page:
+    """The decision form; after a refused approval (422) it says why and keeps the submitted reply."""
     deadline = record.expires_at_datetime
     reply = ""
     if record.stage is Stage.RESPONSE:
-        reply = (
-            "<section><h2>Draft reply</h2>"
-            "<label for=edited_response_text>Reply (you may edit it before approving)</label>"
-            '<textarea id=edited_response_text name=edited_response_text maxlength="4000">'
-            f"{_e(snapshot.response_text or '')}</textarea>"
-            + (
-                f"<p class=note>Model: {_e(snapshot.response_model_id)}</p>"
-                if snapshot.response_model_id
-                else ""
-            )
-            + _score_section("Reply toxicity", snapshot.response_toxicity)
-            + "</section>"
-        )
+        reply = reply_section(record, text=refused.text if refused else None)
     # Relative action: ".../approvals/<id>" without the "?s=" query, under any stage prefix.
     form = (
         f'<form method="post" action="{_e(record.approval_id)}">{reply}'
@@ -134,6 +115,8 @@ def review_form(record: ApprovalRecord, *, secret: str, now: datetime) -> Page:
         f"(until {_e(format_deadline(deadline))}). After that the review fails as timed out.</p></section>"
         f"{_review_section(record)}{form}"
     )
+    if refused is not None:
+        return _document(422, "Review needed", refusal_section(refused) + content)
     return _document(200, "Review needed", content)
 
 
@@ -146,6 +129,11 @@ def _decision_summary(record: ApprovalRecord) -> str:
     parts = [f"<p>This review was <strong>{verb}</strong>{who} at {_e(audit.decided_at)}.</p>"]
     if audit.comment:
         parts.append(f"<p>Comment:</p><blockquote>{_e(audit.comment)}</blockquote>")
+    if audit.policy_override_reason:
+        parts.append(
+            "<p>Published over a reply rule because:</p>"
+            f"<blockquote>{_e(audit.policy_override_reason)}</blockquote>"
+        )
     if audit.response_edited and audit.edited_response_text:
         parts.append(
             f"<p>Published reply (edited):</p><blockquote>{_e(audit.edited_response_text)}</blockquote>"
@@ -231,6 +219,7 @@ _RENDERERS: dict[View, Callable[[ApprovalView], Page]] = {
     View.NO_LONGER_WAITING: lambda v: no_longer_waiting(),
     View.TRY_AGAIN: lambda v: try_again(status=v.status),
     View.SERVER_ERROR: lambda v: server_error(),
+    View.EDIT_REFUSED: lambda v: review_form(_record(v), secret=v.secret, now=_now(v), refused=v.check),
 }
 
 

@@ -33,6 +33,7 @@ CSS = (
     ".approve{background:#15803d;color:#fff}.reject{background:#b91c1c;color:#fff}"
     ".note{color:#57534e;font-size:.9rem}.badge{font-weight:700}"
     ".deadline{background:#fef3c7;border-color:#f59e0b}"
+    ".refused{background:#fee2e2;border-color:#dc2626}.rules{margin:.25rem 0;padding-left:1.25rem}"
 )
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
 

@@ -25,6 +25,7 @@ from reviewflow.domain.ports import (
     ToxicityProvider,
     WorkflowClient,
 )
+from reviewflow.domain.reply_policy import ReplyPolicy, load_policy
 from reviewflow.errors import ConfigurationError
 
 _T = TypeVar("_T")
@@ -102,6 +103,11 @@ def reset() -> None:
 def runtime_settings() -> RuntimeSettings:
     """The function's validated settings, for the values a handler passes to the domain."""
     return get_settings()
+
+
+def reply_policy() -> ReplyPolicy:
+    """The reply policy version the settings name (parsed once per process)."""
+    return load_policy(get_settings().reply_policy_version)
 
 
 def aws_client(service: str) -> Any:

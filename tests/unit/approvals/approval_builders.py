@@ -3,6 +3,7 @@ Gateway REST (v1) proxy events as the ``prod`` stage delivers them."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -35,6 +36,8 @@ def approval_request(
     token: str = TASK_TOKEN,
     timeout_seconds: int = 3600,
     response_text: str = "We're sorry the blender broke. Please contact our support team.",
+    response_score: float = 0.45,
+    policy_violations: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
         "task_token": token,
@@ -63,7 +66,10 @@ def approval_request(
             "model_id": "test-model",
             "prompt_version": "response-v1",
         }
-        request["response_toxicity"] = toxicity(0.45)
+        request["response_toxicity"] = toxicity(response_score)
+        request["policy_violations"] = policy_violations or []
+        request["bands"] = {"low": 0.4, "high": 0.6}
+        request["policy_version"] = "reply/v1"
     return request
 
 
@@ -117,3 +123,14 @@ def lower_headers(response: dict[str, Any]) -> dict[str, str]:
     for name, values in (response.get("multiValueHeaders") or {}).items():
         merged.setdefault(name, values[0] if isinstance(values, list) else values)
     return {k.lower(): v for k, v in merged.items()}
+
+
+def approve_form(secret: str, **extra: str) -> dict[str, str]:
+    return {"secret": secret, "decision": "APPROVED", "reviewer": "Sam", "comment": "fine by me", **extra}
+
+
+def decision_sent(env: Any) -> dict[str, Any]:
+    """The one decision the fake workflow received."""
+    [(token, output)] = env.workflow.calls
+    assert token == TASK_TOKEN
+    return dict(json.loads(output))

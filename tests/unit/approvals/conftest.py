@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from approval_builders import BASE_URL, LINK, TABLE
+from approval_builders import BASE_URL, LINK, TABLE, approval_request
 from moto import mock_aws
 
 
@@ -28,6 +28,25 @@ class FakeWorkflow:
         if self.errors:
             raise self.errors.pop(0)
         self.calls.append((task_token, output_json))
+
+
+@dataclass
+class FakeToxicity:
+    """A toxicity provider that scores texts from a table (default 0.1) and records what it saw."""
+
+    name: str = "fake"
+    scores: dict[str, float] = field(default_factory=dict)
+    default: float = 0.1
+    seen: list[str] = field(default_factory=list)
+
+    def score(self, text: str, language: str) -> Any:
+        from reviewflow.models.events import ToxicityScore
+
+        self.seen.append(text)
+        value = self.scores.get(text, self.default)
+        return ToxicityScore(
+            score=value, labels={"INSULT": value, "PROFANITY": value / 2}, provider=self.name
+        )
 
 
 @dataclass
@@ -50,6 +69,7 @@ class Env:
     topic_arn: str
     queue_url: str
     workflow: FakeWorkflow
+    toxicity: FakeToxicity
 
     def item(self, approval_id: str) -> dict[str, Any] | None:
         answer = self.dynamodb.get_item(
@@ -113,13 +133,15 @@ def env(runtime_env: pytest.MonkeyPatch) -> Iterator[Env]:
         runtime_env.setenv("REVIEWFLOW_NOTIFICATION_TOPIC_ARN", topic_arn)
         runtime_env.setenv("REVIEWFLOW_APPROVAL_BASE_URL", BASE_URL)
         workflow = FakeWorkflow()
+        toxicity = FakeToxicity()
         registry.reset()
         with registry.override(
             approval_store=DynamoApprovalStore(dynamodb, TABLE),
             notifier=SnsNotifier(sns, topic_arn),
             workflow_client=workflow,
+            toxicity_provider=toxicity,
         ):
-            yield Env(dynamodb, sns, sqs, topic_arn, queue_url, workflow)
+            yield Env(dynamodb, sns, sqs, topic_arn, queue_url, workflow, toxicity)
         registry.reset()
 
 
@@ -164,3 +186,17 @@ def invoke(lambda_context: Any) -> Callable[..., dict[str, Any]]:
         return approval_api.handler(event, lambda_context)
 
     return call
+
+
+@pytest.fixture
+def pending(env, lambda_context):
+    """Create a pending approval through request_approval; returns (approval_id, secret)."""
+    from reviewflow.handlers import request_approval
+
+    def make(stage: str = "REVIEW", **kwargs):
+        ticket = request_approval.handler(approval_request(stage, **kwargs), lambda_context)
+        [mail] = env.mails()
+        assert mail.link["id"] == ticket["approval_id"]
+        return ticket["approval_id"], mail.link["secret"]
+
+    return make

@@ -9,31 +9,20 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
-from approval_builders import HOST, TASK_TOKEN, approval_request, lower_headers, rest_event
+from approval_builders import (
+    HOST,
+    TASK_TOKEN,
+    approve_form,
+    decision_sent,
+    lower_headers,
+    rest_event,
+)
 from botocore.stub import Stubber
 
 from reviewflow.errors import ApprovalError, ProviderThrottledError
 
 SCRIPT = "<script>alert('pwned')</script>"
 DRAFT = "We're sorry the blender broke.\nPlease contact our support team."
-
-
-@pytest.fixture
-def pending(env, lambda_context):
-    """Create a pending approval through request_approval; returns (approval_id, secret)."""
-    from reviewflow.handlers import request_approval
-
-    def make(stage: str = "REVIEW", **kwargs):
-        ticket = request_approval.handler(approval_request(stage, **kwargs), lambda_context)
-        [mail] = env.mails()
-        assert mail.link["id"] == ticket["approval_id"]
-        return ticket["approval_id"], mail.link["secret"]
-
-    return make
-
-
-def approve_form(secret: str, **extra: str) -> dict[str, str]:
-    return {"secret": secret, "decision": "APPROVED", "reviewer": "Sam", "comment": "fine by me", **extra}
 
 
 def assert_security_headers(response) -> None:
@@ -56,12 +45,6 @@ def assert_security_headers(response) -> None:
     assert body.startswith("<!doctype html>")
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in body
     assert "<script" not in body and "http://" not in body and "https://" not in body  # no external assets
-
-
-def decision_sent(env) -> dict:
-    [(token, output)] = env.workflow.calls
-    assert token == TASK_TOKEN
-    return json.loads(output)
 
 
 # ----------------------------------------------------------------------------- GET
@@ -172,6 +155,7 @@ def test_post_approve_resumes_workflow_once_and_audits(env, pending, invoke):
         "decided_at": item["decided_at"]["S"],
         "response_edited": False,
         "edited_response_text": None,
+        "policy_override_reason": None,
         "source_ip": "198.51.100.7",
         "user_agent": "Mozilla/5.0 (test)",
     }
@@ -381,9 +365,10 @@ def test_stubbed_step_functions_receives_exact_output(env, pending, invoke, monk
         "comment": "fine by me",
         "decided_at": fixed.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "response_edited": True,
+        "policy_override_reason": None,
         "source_ip": "198.51.100.7",
         "user_agent": "Mozilla/5.0 (test)",
-        "edited_response_text": "Thanks, a replacement is on its way.",
+        "edited_response_text": "Thanks, our support team will be in touch today.",
     }
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     with Stubber(sfn) as stub, registry.override(workflow_client=StepFunctionsWorkflowClient(sfn)):
@@ -392,7 +377,9 @@ def test_stubbed_step_functions_receives_exact_output(env, pending, invoke, monk
             {},
             expected_params={"taskToken": TASK_TOKEN, "output": json.dumps(expected, separators=(",", ":"))},
         )
-        form = approve_form(secret, edited_response_text="  Thanks, a replacement is on its way.\r\n")
+        form = approve_form(
+            secret, edited_response_text="  Thanks, our support team will be in touch today.\r\n"
+        )
         event = rest_event("POST", approval_id, form=form)
         first = invoke(event)
         stub.assert_no_pending_responses()
@@ -401,13 +388,18 @@ def test_stubbed_step_functions_receives_exact_output(env, pending, invoke, monk
         assert invoke(event)["statusCode"] == 409
     item = env.item(approval_id)
     assert item["response_edited"]["BOOL"] is True
-    assert item["edited_response_text"]["S"] == "Thanks, a replacement is on its way."
+    assert item["edited_response_text"]["S"] == "Thanks, our support team will be in touch today."
 
 
 @pytest.mark.parametrize(
     ("decision", "submitted", "edited", "text"),
     [
-        ("APPROVED", "We will replace it.\r\nSorry!", True, "We will replace it.\nSorry!"),
+        (
+            "APPROVED",
+            "We will look into it.\r\nSorry about that!",
+            True,
+            "We will look into it.\nSorry about that!",
+        ),
         ("APPROVED", DRAFT.replace("\n", "\r\n") + "\r\n", False, None),  # browser line endings only
         ("APPROVED", None, False, None),
         ("REJECTED", "Something else", False, None),

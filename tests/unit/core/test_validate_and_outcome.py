@@ -99,6 +99,19 @@ SENTIMENT = {
 RESPONSE = {"response_text": "Thank you!", "model_id": "m", "prompt_version": "response/v1"}
 
 
+def check(text: str, toxicity: dict, verdict: str = "publish", **extra: object) -> dict:
+    """A ReplyCheck as CheckDraftReply / PublishGate return it."""
+    band = "safe" if toxicity["score"] < 0.4 else "uncertain"
+    return {
+        "text": text,
+        "toxicity": toxicity,
+        "band": band,
+        "policy_version": "reply/v1",
+        "verdict": verdict,
+        **extra,
+    }
+
+
 def state(result: dict, **extra: object) -> dict:
     validation = validate_review(event(REVIEW), EXECUTION, ledger_ttl_days=1).model_dump(mode="json")
     return {"validation": validation, "settings": {"low": 0.4}, "result": result, **extra}
@@ -127,7 +140,8 @@ def test_created_automatically() -> None:
             review_toxicity=TOX_LOW,
             sentiment=SENTIMENT,
             response=RESPONSE,
-            response_toxicity=TOX_LOW,
+            draft_check=check("Thank you!", TOX_LOW),
+            reply_check=check("Thank you!", TOX_LOW),
         )
     )
     assert out.detail_type is OutcomeType.RESPONSE_CREATED
@@ -148,8 +162,9 @@ def test_created_after_an_edited_approval_publishes_the_edit() -> None:
             review_toxicity=TOX_LOW,
             sentiment=SENTIMENT,
             response=RESPONSE,
-            response_toxicity=TOX_MID,
+            draft_check=check("Thank you!", TOX_MID, verdict="ask_person"),
             response_decision=approved,
+            reply_check=check("Thanks, Ana!", TOX_LOW, rescored=True),
         )
     )
     assert out.detail["response_text"] == "Thanks, Ana!"
@@ -203,7 +218,7 @@ def test_timed_out_and_rejected_replies_keep_the_draft() -> None:
             review_toxicity=TOX_LOW,
             sentiment=SENTIMENT,
             response=RESPONSE,
-            response_toxicity=TOX_MID,
+            draft_check=check("Thank you!", TOX_MID, verdict="ask_person"),
             error={"Error": "States.Timeout"},
         )
     )
@@ -241,7 +256,8 @@ def test_a_person_who_let_the_review_through_makes_the_outcome_reviewer_decided(
             review_decision=decision("REVIEW", "APPROVED"),
             sentiment=SENTIMENT,
             response=RESPONSE,
-            response_toxicity=TOX_LOW,
+            draft_check=check("Thank you!", TOX_LOW),
+            reply_check=check("Thank you!", TOX_LOW),
         )
     )
     assert out.detail["decided_by"] == "reviewer"
@@ -258,3 +274,34 @@ def test_no_person_asked_means_auto_even_when_the_approval_timed_out() -> None:
     )
     assert out.detail["decided_by"] == "auto"
     assert out.detail["human_decisions"] == []
+
+
+def test_the_published_text_and_its_score_are_the_gates_and_the_draft_keeps_its_own() -> None:
+    approved = decision("RESPONSE", "APPROVED", response_edited=True, edited_response_text="Thanks, Ana!")
+    out = outcome(
+        state(
+            {"outcome": "created"},
+            review_toxicity=TOX_LOW,
+            sentiment=SENTIMENT,
+            response=RESPONSE,
+            draft_check=check("Thank you!", TOX_MID, verdict="ask_person"),
+            response_decision=approved,
+            reply_check=check("Thanks, Ana!", dict(TOX_LOW, score=0.02), rescored=True),
+        )
+    )
+    assert out.detail["response_toxicity"]["score"] == 0.02
+    assert out.detail["draft_toxicity"]["score"] == 0.5
+    assert out.detail["reply_check"] == {
+        "policy_version": "reply/v1",
+        "toxicity_band": "safe",
+        "violations": [],
+        "overridden": [],
+        "rescored": True,
+    }
+
+
+@pytest.mark.parametrize("gate", [None, "refuse"], ids=["no-gate", "gate-refused"])
+def test_a_created_outcome_needs_the_gates_clearance(gate) -> None:
+    extra = {} if gate is None else {"reply_check": check("Thank you!", TOX_LOW, verdict=gate)}
+    with pytest.raises(ValueError, match="publish gate"):
+        outcome(state({"outcome": "created"}, review_toxicity=TOX_LOW, response=RESPONSE, **extra))

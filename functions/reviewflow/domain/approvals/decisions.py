@@ -31,9 +31,13 @@ from typing import Any
 from reviewflow.domain.approvals.forms import HttpRequest, audit_of, cross_site_refusal, parse_decision_form
 from reviewflow.domain.approvals.links import is_well_formed_id, secret_matches
 from reviewflow.domain.clock import iso_utc, utc_now
-from reviewflow.domain.ports import ApprovalStore, WorkflowClient
+from reviewflow.domain.ports import ApprovalStore, ToxicityProvider, WorkflowClient
+from reviewflow.domain.publish_gate import check_edit
+from reviewflow.domain.reply_policy import ReplyPolicy
 from reviewflow.errors import ApprovalError, ExecutionNotWaitingError, ProviderError, ReviewflowError
 from reviewflow.models.approvals import ApprovalRecord, ApprovalStatus, DecisionAudit
+from reviewflow.models.events import Decision, Stage
+from reviewflow.models.replies import ReplyCheck
 from reviewflow.models.steps import TaskDecision
 from reviewflow.observability import add_metric, get_logger
 
@@ -51,6 +55,7 @@ class View(StrEnum):
     EXPIRED = "expired"
     NO_LONGER_WAITING = "no_longer_waiting"
     TRY_AGAIN = "try_again"
+    EDIT_REFUSED = "edit_refused"  # the reply would not pass the publish gate; still pending
     SERVER_ERROR = "server_error"
 
 
@@ -62,8 +67,9 @@ class ApprovalView:
     status: int
     record: ApprovalRecord | None = None
     reason: str = ""
-    secret: str = field(default="", repr=False)  # only on the FORM view, for its hidden field
+    secret: str = field(default="", repr=False)  # FORM and EDIT_REFUSED: for the hidden field
     now: datetime | None = None
+    check: ReplyCheck | None = None  # EDIT_REFUSED: what the gate found in the submitted reply
 
 
 def show_approval(request: HttpRequest, *, store: ApprovalStore, now: datetime | None = None) -> ApprovalView:
@@ -96,9 +102,12 @@ def decide_approval(
     *,
     store: ApprovalStore,
     workflow: WorkflowClient,
+    toxicity: ToxicityProvider,
+    policy: ReplyPolicy,
     now: datetime | None = None,
 ) -> ApprovalView:
-    """POST: check the form, record the decision exactly once, then resume the workflow."""
+    """POST: check the form (and an approved reply, as the publish gate will), record the decision
+    exactly once, then resume the workflow."""
     now = now or utc_now()
     log_keys: dict[str, Any] = {"approval_id": request.approval_id}
     refusal = cross_site_refusal(request)
@@ -125,7 +134,37 @@ def decide_approval(
         audit = audit_of(form, record, request, iso_utc(now))
     except ValueError as exc:
         return ApprovalView(View.BAD_REQUEST, 400, reason=str(exc))
+    refused = _gate_refusal(record, audit, toxicity=toxicity, policy=policy)
+    if refused is not None:
+        get_logger().info("approved reply refused", extra={**log_keys, "reason": refused.reason})
+        add_metric("ApprovalEditsRefused")
+        return ApprovalView(
+            View.EDIT_REFUSED, 422, record=record, secret=secret or "", now=now, check=refused
+        )
     return _record_and_resume(record, audit, store=store, workflow=workflow, now=now, log_keys=log_keys)
+
+
+def _gate_refusal(
+    record: ApprovalRecord, audit: DecisionAudit, *, toxicity: ToxicityProvider, policy: ReplyPolicy
+) -> ReplyCheck | None:
+    """The gate's verdict on a reply being approved, when it would refuse it; else ``None``."""
+    snapshot = record.snapshot
+    if record.stage is not Stage.RESPONSE or audit.decision is not Decision.APPROVED:
+        return None
+    if snapshot.bands is None or snapshot.response_text is None or snapshot.response_toxicity is None:
+        raise ApprovalError("a RESPONSE-stage approval was stored without its draft check")
+    check = check_edit(
+        audit.edited_response_text or snapshot.response_text,
+        snapshot_text=snapshot.response_text,
+        snapshot_toxicity=snapshot.response_toxicity,
+        review=snapshot.review,
+        review_toxicity=snapshot.review_toxicity,
+        bands=snapshot.bands,
+        provider=toxicity,
+        policy=policy,
+        override_reason=audit.policy_override_reason,
+    )
+    return check if check.verdict == "refuse" else None
 
 
 def _record_and_resume(
@@ -219,6 +258,7 @@ def task_decision_of(record: ApprovalRecord, audit: DecisionAudit) -> TaskDecisi
         decided_at=audit.decided_at,
         response_edited=audit.response_edited,
         edited_response_text=audit.edited_response_text if audit.response_edited else None,
+        policy_override_reason=audit.policy_override_reason,
         source_ip=audit.source_ip,
         user_agent=audit.user_agent[:512] if audit.user_agent else None,
     )

@@ -23,7 +23,7 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
 
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_FORM_FIELDS = ("secret", "decision", "reviewer", "comment", "edited_response_text")
+_FORM_FIELDS = ("secret", "decision", "reviewer", "comment", "edited_response_text", "policy_override_reason")
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def parse_decision_form(body: str | None, content_type: str | None) -> tuple[str
     secret = values.pop("secret", None)
     if "decision" not in values:
         raise ValueError("Choose Approve or Reject.")
-    for optional in ("reviewer", "comment"):
+    for optional in ("reviewer", "comment", "policy_override_reason"):
         if optional in values:
             values[optional] = values[optional].strip()
             if not values[optional]:
@@ -152,4 +152,5 @@ def audit_of(
         user_agent=(request.user_agent or "")[:MAX_USER_AGENT_CHARS] or None,
         response_edited=edited_text is not None,
         edited_response_text=edited_text,
+        policy_override_reason=form.policy_override_reason if form.decision is Decision.APPROVED else None,
     )

@@ -31,6 +31,9 @@ def snapshot_of(request: ApprovalRequest) -> ApprovalSnapshot:
         response_model_id=response.model_id if response else None,
         response_prompt_version=response.prompt_version if response else None,
         response_toxicity=request.response_toxicity if response else None,
+        policy_violations=request.policy_violations if response else [],
+        policy_version=request.policy_version if response else None,
+        bands=request.bands if response else None,
     )
 
 
@@ -46,8 +49,9 @@ def request_approval(
     """Store the pending approval (token server side, secret hashed), then email its link."""
     if not base_url:
         raise ConfigurationError("REVIEWFLOW_APPROVAL_BASE_URL must be the approval API's stage URL")
-    if request.stage is Stage.RESPONSE and request.response is None:
-        raise ApprovalError("a RESPONSE-stage approval needs the generated response")
+    if request.stage is Stage.RESPONSE and (request.response is None or request.bands is None):
+        # The bands are what the page checks an edit against before it may be approved.
+        raise ApprovalError("a RESPONSE-stage approval needs the generated response and the bands")
     now = now or utc_now()
     expires = now + timedelta(seconds=request.timeout_seconds)
     approval_id, secret = new_approval_id(), new_link_secret()
