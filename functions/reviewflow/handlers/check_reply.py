@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from reviewflow.domain.publish_gate import check_draft, check_for_publish
-from reviewflow.models.steps import ReplyCheckRequest, parse_step_input
+from reviewflow.models.steps import PublishGateRequest, ReplyCheckRequest, parse_step_input
 from reviewflow.observability import add_metric, get_logger, lambda_entry
 from reviewflow.providers import registry
 
 
 @lambda_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = parse_step_input(ReplyCheckRequest, event, subject="reply check request")
+    if isinstance(event, dict) and event.get("mode") == "publish":
+        request = parse_step_input(PublishGateRequest, event, subject="publish gate request").check_request()
+    else:
+        request = parse_step_input(ReplyCheckRequest, event, subject="reply check request")
     check = check_draft if request.mode == "draft" else check_for_publish
     result = check(request, provider=registry.toxicity_provider(), policy=registry.reply_policy())
     get_logger().info(

@@ -18,8 +18,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Bands(_Strict):
-    """The toxicity thresholds in force for one execution; both ends of the uncertain band inclusive."""
+class Bands(BaseModel):
+    """The toxicity thresholds in force for one execution; both ends of the uncertain band inclusive.
+
+    Read from the workflow's ``$.settings``, which also holds the approval timeout: extra keys are
+    ignored.
+    """
+
+    model_config = ConfigDict(extra="ignore")
 
     low: float = Field(ge=0.0, le=1.0)
     high: float = Field(ge=0.0, le=1.0)

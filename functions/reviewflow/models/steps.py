@@ -160,7 +160,7 @@ class TaskDecision(HumanDecision):
 
 
 class ReplyCheckRequest(_Strict):
-    """Input of ``check_reply``: the draft as generated (``draft``) or the reply about to be published."""
+    """The publish gate's domain input: the draft as generated, or the reply about to be published."""
 
     mode: Literal["draft", "publish"]
     review: ReviewPosted
@@ -168,13 +168,48 @@ class ReplyCheckRequest(_Strict):
     response: GeneratedResponse
     bands: Bands
     draft_check: ReplyCheck | None = None  # publish mode: what the draft check found
-    decision: TaskDecision | None = None  # publish mode, after a person approved at the RESPONSE stage
+    decision: TaskDecision | None = None  # publish mode, after a person decided at the RESPONSE stage
 
     @model_validator(mode="after")
     def _publish_needs_the_draft_check(self) -> ReplyCheckRequest:
         if self.mode == "publish" and self.draft_check is None:
             raise ValueError("publish mode needs the draft check of this execution")
         return self
+
+
+class _GateState(BaseModel):
+    """The parts of the workflow state the gate reads; a person's decision may be absent."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    validation: ValidationResult
+    settings: Bands
+    review_toxicity: ToxicityScore
+    response: GeneratedResponse
+    draft_check: ReplyCheck
+    response_decision: TaskDecision | None = None
+
+
+class PublishGateRequest(_Strict):
+    """Input of ``check_reply`` as ``PublishGate``: the whole state (``"state.$": "$"``), because a
+    decision exists only on the path through a person and JSONPath cannot pass an absent field."""
+
+    mode: Literal["publish"]
+    state: _GateState
+
+    def check_request(self) -> ReplyCheckRequest:
+        state = self.state
+        if state.validation.review is None:
+            raise InvalidInputError("reply check request: the state has no validated review")
+        return ReplyCheckRequest(
+            mode="publish",
+            review=state.validation.review,
+            review_toxicity=state.review_toxicity,
+            response=state.response,
+            bands=Bands(low=state.settings.low, high=state.settings.high),
+            draft_check=state.draft_check,
+            decision=state.response_decision,
+        )
 
 
 # ------------------------------------------------------------------ BuildOutcome
@@ -232,6 +267,7 @@ __all__ = [
     "GeneratedResponse",
     "OutcomeRequest",
     "OutcomeResult",
+    "PublishGateRequest",
     "ReplyCheckRequest",
     "ResponseRequest",
     "Sentiment",
