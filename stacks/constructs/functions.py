@@ -279,7 +279,7 @@ class Functions(Construct):
                 "POWERTOOLS_SERVICE_NAME": "reviewflow",
                 "POWERTOOLS_METRICS_NAMESPACE": "Reviewflow",
                 "POWERTOOLS_LOG_LEVEL": config.log_level,
-                **environment,
+                **{name.value: value for name, value in environment.items()},
             },
         )
         return fn
