@@ -13,11 +13,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from reviewflow.contracts import DEFAULT_INPUT_SOURCE, OUTCOME_SOURCE
+
 CONTEXT_KEY = "reviewflow"
 OVERRIDE_PREFIX = f"{CONTEXT_KEY}:"
-
-# The workflow's own outcome events use this source; the input rule must never match it.
-OUTCOME_EVENT_SOURCE = "reviews.response-pipeline"
 
 # Context that makes the same app synthesize for the offline local runtime (no AWS model calls).
 LOCAL_RUNTIME_CONTEXT: dict[str, str] = {
@@ -48,7 +47,7 @@ class ReviewflowConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     resource_prefix: str = Field(default="reviewflow", pattern=r"^[a-z][a-z0-9-]{1,30}$")
-    event_source: str = Field(default="reviews.storefront", min_length=1, max_length=256)
+    event_source: str = Field(default=DEFAULT_INPUT_SOURCE, min_length=1, max_length=256)
 
     # Toxicity bands: low <= score <= high goes to a person (both ends inclusive).
     low_threshold: float = Field(default=0.4, ge=0.0, le=1.0)
@@ -116,8 +115,9 @@ class ReviewflowConfig(BaseModel):
     @field_validator("event_source")
     @classmethod
     def _not_outcome_source(cls, value: str) -> str:
-        if value == OUTCOME_EVENT_SOURCE:
-            raise ValueError(f"{OUTCOME_EVENT_SOURCE!r} is the source of the workflow's own outcome events")
+        # The workflow's own outcome events use this source; the input rule must never match it.
+        if value == OUTCOME_SOURCE:
+            raise ValueError(f"{OUTCOME_SOURCE!r} is the source of the workflow's own outcome events")
         return value
 
     @model_validator(mode="after")

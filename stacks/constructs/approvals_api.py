@@ -1,14 +1,20 @@
-"""The REST API behind the approval links: ``GET``/``POST /approvals/{approval_id}``."""
+"""Human approval: the REST API behind the emailed links (``GET``/``POST /approvals/{approval_id}``)
+and everything its two functions may reach, so their grants and settings live next to the API."""
 
 from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from reviewflow.contracts import EnvVar
 from stacks.config import ReviewflowConfig
+from stacks.constructs.approvals_table import APPROVAL_ITEMS_ONLY
 from stacks.constructs.functions import RETENTION
 from stacks.nag import acknowledge
 
@@ -30,8 +36,21 @@ ACCESS_LOG_FIELDS = {
 
 
 class ApprovalsApi(Construct):
+    """``request_approval`` stores a pending approval and emails its links; ``approval_api`` serves
+    them and resumes the workflow named by ``workflow_arn`` (an ARN, not a reference: the reference
+    would close the cycle state machine -> request_approval -> API -> approval_api)."""
+
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: ReviewflowConfig, handler: lambda_.IFunction
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: ReviewflowConfig,
+        request_approval: lambda_.Function,
+        approval_api: lambda_.Function,
+        table: dynamodb.ITable,
+        reviewer_topic: sns.ITopic,
+        workflow_arn: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.access_logs = logs.LogGroup(
@@ -64,7 +83,7 @@ class ApprovalsApi(Construct):
             validate_request_parameters=True,
             validate_request_body=True,
         )
-        integration = apigw.LambdaIntegration(handler, proxy=True)
+        integration = apigw.LambdaIntegration(approval_api, proxy=True)
         approval = self.api.root.add_resource("approvals").add_resource("{approval_id}")
         for method in ("GET", "POST"):
             approval.add_method(
@@ -108,10 +127,51 @@ class ApprovalsApi(Construct):
                 "The account-level API Gateway logging role uses the AWS managed policy made for exactly "
                 "this purpose.",
             )
+        self._wire_request_approval(request_approval, table, reviewer_topic)
+        self._wire_approval_api(approval_api, table, workflow_arn)
+
+    def _wire_request_approval(
+        self, function: lambda_.Function, table: dynamodb.ITable, reviewer_topic: sns.ITopic
+    ) -> None:
+        function.add_environment(EnvVar.APPROVALS_TABLE, table.table_name)
+        function.add_environment(EnvVar.NOTIFICATION_TOPIC_ARN, reviewer_topic.topic_arn)
+        function.add_environment(EnvVar.APPROVAL_BASE_URL, self.url)
+        # Put the pending approval; delete it again if its email cannot be sent (nobody has the link).
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:PutItem", "dynamodb:DeleteItem"],
+                resources=[table.table_arn],
+                conditions=APPROVAL_ITEMS_ONLY,
+            )
+        )
+        reviewer_topic.grant_publish(function)
+        acknowledge(
+            function.role,  # type: ignore[arg-type]
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "Publishing to the encrypted topic needs a data key from the topic's KMS key; the grant names "
+            "that one key, the wildcard only covers the GenerateDataKey variants.",
+        )
+
+    @staticmethod
+    def _wire_approval_api(function: lambda_.Function, table: dynamodb.ITable, workflow_arn: str) -> None:
+        # Read the approval, decide it once (conditional update), resume the workflow.
+        function.add_environment(EnvVar.APPROVALS_TABLE, table.table_name)
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                resources=[table.table_arn],
+                conditions=APPROVAL_ITEMS_ONLY,
+            )
+        )
+        # Both decisions resume the workflow with SendTaskSuccess (a rejection is a decision, not
+        # a task failure), so SendTaskFailure is not granted.
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=["states:SendTaskSuccess"], resources=[workflow_arn])
+        )
 
     @property
     def url(self) -> str:
-        """The stage URL without a trailing slash (what REVIEWFLOW_APPROVAL_BASE_URL expects)."""
+        """The stage URL without a trailing slash (what ``EnvVar.APPROVAL_BASE_URL`` expects)."""
         api = self.api
         stack = api.stack
         return f"https://{api.rest_api_id}.execute-api.{stack.region}.{stack.url_suffix}/{STAGE_NAME}"

@@ -9,9 +9,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from reviewflow.contracts import INPUT_DETAIL_TYPE
 from stacks.nag import acknowledge
-
-INPUT_DETAIL_TYPE = "NEW_REVIEW_POSTED"
 
 
 class ReviewEvents(Construct):
@@ -45,7 +44,7 @@ class ReviewEvents(Construct):
         max_event_age: Duration,
     ) -> events.Rule:
         # Only the configured source and the input detail-type: the workflow's own outcome events
-        # (source reviews.response-pipeline) can never start another execution.
+        # (OUTCOME_SOURCE, which the configuration refuses as input source) never start another one.
         self.rule = events.Rule(
             self,
             "NewReviewRule",

@@ -4,6 +4,7 @@ explicit log group each, X-Ray tracing, and a role per function that grants only
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from reviewflow.contracts import EnvVar
 from stacks.config import ReviewflowConfig
 from stacks.nag import acknowledge
 
@@ -154,14 +156,14 @@ class Functions(Construct):
         self.code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES)
 
         self.validate_review = self._function(
-            SPECS["validate_review"], {"REVIEWFLOW_LEDGER_TTL_DAYS": str(config.ledger_ttl_days)}
+            SPECS["validate_review"], {EnvVar.LEDGER_TTL_DAYS: str(config.ledger_ttl_days)}
         )
         self.score_toxicity = self._function(
-            SPECS["score_toxicity"], {"REVIEWFLOW_TOXICITY_PROVIDER": config.toxicity_provider}
+            SPECS["score_toxicity"], {EnvVar.TOXICITY_PROVIDER: config.toxicity_provider}
         )
         self.detect_sentiment = self._function(SPECS["detect_sentiment"], self._llm_environment())
         self.generate_response = self._function(SPECS["generate_response"], self._llm_environment())
-        # request_approval and approval_api get their table/topic/API settings from the stack.
+        # request_approval and approval_api get their table/topic/API settings from ApprovalsApi.
         self.request_approval = self._function(SPECS["request_approval"], {})
         self.approval_api = self._function(SPECS["approval_api"], {})
         self.build_outcome = self._function(SPECS["build_outcome"], {})
@@ -217,24 +219,24 @@ class Functions(Construct):
             "BuildOutcomeFunctionArn": self.build_outcome,
         }
 
-    def _llm_environment(self) -> dict[str, str]:
+    def _llm_environment(self) -> dict[EnvVar, str]:
         config = self._config
-        env: dict[str, str] = {"REVIEWFLOW_LLM_PROVIDER": config.llm_provider}
+        env: dict[EnvVar, str] = {EnvVar.LLM_PROVIDER: config.llm_provider}
         remote = config.llm_provider != "local"  # the offline responder uses no model id
         optional = {
-            "REVIEWFLOW_MODEL_ID": config.model_id if remote else None,
-            "REVIEWFLOW_SENTIMENT_MODEL_ID": config.sentiment_model_id if remote else None,
-            "REVIEWFLOW_OPENAI_BASE_URL": config.openai_base_url if config.llm_provider == "openai" else None,
-            "REVIEWFLOW_RESPONSE_MAX_TOKENS": (
+            EnvVar.MODEL_ID: config.model_id if remote else None,
+            EnvVar.SENTIMENT_MODEL_ID: config.sentiment_model_id if remote else None,
+            EnvVar.OPENAI_BASE_URL: config.openai_base_url if config.llm_provider == "openai" else None,
+            EnvVar.RESPONSE_MAX_TOKENS: (
                 str(config.response_max_tokens) if config.response_max_tokens is not None else None
             ),
-            "REVIEWFLOW_SENTIMENT_PROMPT_VERSION": config.sentiment_prompt_version,
-            "REVIEWFLOW_RESPONSE_PROMPT_VERSION": config.response_prompt_version,
+            EnvVar.SENTIMENT_PROMPT_VERSION: config.sentiment_prompt_version,
+            EnvVar.RESPONSE_PROMPT_VERSION: config.response_prompt_version,
         }
         env.update({key: value for key, value in optional.items() if value})
         return env
 
-    def _function(self, spec: _Spec, environment: dict[str, str]) -> lambda_.Function:
+    def _function(self, spec: _Spec, environment: Mapping[EnvVar, str]) -> lambda_.Function:
         config = self._config
         construct_id = "".join(part.title() for part in spec.name.split("_"))
         log_group = logs.LogGroup(
@@ -277,7 +279,7 @@ class Functions(Construct):
                 "POWERTOOLS_SERVICE_NAME": "reviewflow",
                 "POWERTOOLS_METRICS_NAMESPACE": "Reviewflow",
                 "POWERTOOLS_LOG_LEVEL": config.log_level,
-                **environment,
+                **{name.value: value for name, value in environment.items()},
             },
         )
         return fn
