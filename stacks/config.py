@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -35,6 +36,10 @@ _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{2,2047}$")
 RetentionDaysValue = Literal[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 3653]
 
 APPROVAL_MARGIN_SECONDS = 3600
+
+# The Lambda asset: versioned prompt and policy files that a setting names must exist in it.
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
+PROMPT_PARTS = ("system", "user")
 
 
 class _Node(Protocol):
@@ -64,6 +69,8 @@ class ReviewflowConfig(BaseModel):
     response_max_tokens: int | None = Field(default=None, ge=16, le=4096)
     sentiment_prompt_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     response_prompt_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    # functions/policies/reply/<version>.json: what the publish gate refuses (default: the runtime's).
+    reply_policy_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
 
     reviewer_email: str | None = None
     alarm_email: str | None = None
@@ -133,7 +140,31 @@ class ReviewflowConfig(BaseModel):
             )
         if self.llm_provider == "openai" and not self.openai_base_url:
             raise ValueError("openai_base_url is required when llm_provider is 'openai'")
+        missing = self.missing_versioned_files()
+        if missing:
+            raise ValueError(
+                "these files of the configured versions do not exist: "
+                + ", ".join(str(path.relative_to(FUNCTIONS_DIR.parent)) for path in missing)
+            )
         return self
+
+    def missing_versioned_files(self) -> list[Path]:
+        """Prompt and policy files the configured versions name that are not in the asset.
+
+        Checked at synth: deployed, a missing prompt would fail every model call of every review.
+        """
+        wanted: list[Path] = []
+        for name, version in (
+            ("sentiment", self.sentiment_prompt_version),
+            ("response", self.response_prompt_version),
+        ):
+            if version:
+                wanted += [
+                    FUNCTIONS_DIR / "prompts" / name / f"{version}.{part}.txt" for part in PROMPT_PARTS
+                ]
+        if self.reply_policy_version:
+            wanted.append(FUNCTIONS_DIR / "policies" / "reply" / f"{self.reply_policy_version}.json")
+        return [path for path in wanted if not path.is_file()]
 
     @property
     def bedrock_model_ids(self) -> list[str]:

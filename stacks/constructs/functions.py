@@ -1,4 +1,4 @@
-"""The seven Lambda functions: one code asset (``functions/``), the managed Powertools layer, an
+"""The eight Lambda functions: one code asset (``functions/``), the managed Powertools layer, an
 explicit log group each, X-Ray tracing, and a role per function that grants only what it calls."""
 
 from __future__ import annotations
@@ -59,11 +59,16 @@ class _Spec:
     timeout_seconds: int
 
 
+#: Functions that score text with the toxicity provider: the review and the draft, the reply about
+#: to be published, and a reviewer's edit on the approval page.
+TOXICITY_SCORERS = ("score_toxicity", "check_reply", "approval_api")
+
 SPECS = {
     "validate_review": _Spec("validate_review", "Reads the posted event into a review", 10),
     "score_toxicity": _Spec("score_toxicity", "Scores review or reply toxicity", 30),
     "detect_sentiment": _Spec("detect_sentiment", "Asks the LLM for the review's sentiment", 90),
     "generate_response": _Spec("generate_response", "Asks the LLM to write the reply", 120),
+    "check_reply": _Spec("check_reply", "Checks a reply's toxicity and reply policy before publishing", 30),
     "request_approval": _Spec("request_approval", "Stores the task token and emails the reviewer", 20),
     "approval_api": _Spec("approval_api", "Serves the approval pages and records decisions", 20),
     "build_outcome": _Spec("build_outcome", "Assembles the one outcome event of a review", 10),
@@ -163,9 +168,11 @@ class Functions(Construct):
         )
         self.detect_sentiment = self._function(SPECS["detect_sentiment"], self._llm_environment())
         self.generate_response = self._function(SPECS["generate_response"], self._llm_environment())
+        # The publish gate and the approval page check reply texts with the same provider and policy.
+        self.check_reply = self._function(SPECS["check_reply"], self._reply_check_environment())
         # request_approval and approval_api get their table/topic/API settings from ApprovalsApi.
         self.request_approval = self._function(SPECS["request_approval"], {})
-        self.approval_api = self._function(SPECS["approval_api"], {})
+        self.approval_api = self._function(SPECS["approval_api"], self._reply_check_environment())
         self.build_outcome = self._function(SPECS["build_outcome"], {})
 
         xray = (
@@ -174,7 +181,7 @@ class Functions(Construct):
         )
         for name, fn in self.all.items():
             reason = xray
-            if name == "score_toxicity" and config.toxicity_provider == "comprehend":
+            if name in TOXICITY_SCORERS and config.toxicity_provider == "comprehend":
                 fn.add_to_role_policy(
                     iam.PolicyStatement(actions=["comprehend:DetectToxicContent"], resources=["*"])
                 )
@@ -215,9 +222,17 @@ class Functions(Construct):
             "ScoreToxicityFunctionArn": self.score_toxicity,
             "DetectSentimentFunctionArn": self.detect_sentiment,
             "GenerateResponseFunctionArn": self.generate_response,
+            "CheckReplyFunctionArn": self.check_reply,
             "RequestApprovalFunctionArn": self.request_approval,
             "BuildOutcomeFunctionArn": self.build_outcome,
         }
+
+    def _reply_check_environment(self) -> dict[EnvVar, str]:
+        config = self._config
+        env: dict[EnvVar, str] = {EnvVar.TOXICITY_PROVIDER: config.toxicity_provider}
+        if config.reply_policy_version:
+            env[EnvVar.REPLY_POLICY_VERSION] = config.reply_policy_version
+        return env
 
     def _llm_environment(self) -> dict[EnvVar, str]:
         config = self._config
