@@ -8,7 +8,7 @@ NODE_STAMP := node_modules/.installed
 export PATH := $(abspath $(VENV))/bin:$(abspath node_modules/.bin):$(PATH)
 
 
-.PHONY: chromium install run serve test test-unit test-infra test-workflow lint format typecheck synth bench clean
+.PHONY: chromium install run serve check test test-unit test-infra test-workflow lint format typecheck imports synth bench clean
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,15 @@ run: install
 serve: install
 	$(BIN)/reviewflow serve
 
-## Every test tier (unit, infra, workflow, browser).
-test: install chromium
+## The static checks CI blocks on, in this order, stopping at the first that fails.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## The static checks, then every test tier (unit, infra, workflow, browser).
+test: check chromium
 	$(BIN)/python -m pytest
 
 test-unit: install
@@ -60,6 +67,10 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
+## The import contracts of pyproject.toml ([tool.importlinter]), from the repository root.
+imports: install
+	$(BIN)/lint-imports
+
 synth: install
 	node_modules/.bin/cdk synth --quiet
 
@@ -67,4 +78,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .mypy_cache .reviewflow
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .reviewflow

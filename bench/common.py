@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from reviewflow.contracts import DEFAULT_INPUT_SOURCE, INPUT_DETAIL_TYPE, EnvVar
 from reviewflow.handlers import HANDLER_MODULES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,14 +28,15 @@ LOCAL_DIR = ROOT / "local"
 RESULTS_DIR = ROOT / "bench" / "results"
 SAMPLES = ROOT / "samples" / "reviews.jsonl"
 ASL = ROOT / "statemachines" / "review_response.asl.json"
+PRICING = ROOT / "bench" / "pricing.json"
 
 #: The handlers of the Lambda code asset, in the order the workflow reaches them.
 HANDLERS = HANDLER_MODULES
 
 #: Environment of an offline run: local providers, no X-Ray, Powertools named as in the template.
-LOCAL_ENV = {
-    "REVIEWFLOW_TOXICITY_PROVIDER": "local",
-    "REVIEWFLOW_LLM_PROVIDER": "local",
+LOCAL_ENV: dict[str, str] = {
+    EnvVar.TOXICITY_PROVIDER: "local",
+    EnvVar.LLM_PROVIDER: "local",
     "POWERTOOLS_SERVICE_NAME": "reviewflow",
     "POWERTOOLS_METRICS_NAMESPACE": "Reviewflow",
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -115,8 +117,8 @@ def eventbridge_event(detail: dict[str, Any], index: int = 0) -> dict[str, Any]:
     return {
         "version": "0",
         "id": f"00000000-0000-4000-8000-{index:012d}",
-        "detail-type": "NEW_REVIEW_POSTED",
-        "source": "reviews.storefront",
+        "detail-type": INPUT_DETAIL_TYPE,
+        "source": DEFAULT_INPUT_SOURCE,
         "account": "123456789012",
         "time": "2026-11-23T12:00:00Z",
         "region": "us-east-1",

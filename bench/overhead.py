@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import common
+from reviewflow.contracts import OutcomeType
 
 DEFAULT_RUNS = {10: 5, 100: 3, 1000: 1}
 
@@ -137,7 +138,7 @@ def _sample(mode: str, count: int) -> dict[str, Any]:
         measured["process_seconds"] = time.perf_counter() - started
     finally:
         Path(out).unlink(missing_ok=True)
-    if measured["outcomes"] != count or measured["outcome_types"] != ["NEW_REVIEW_RESPONSE_CREATED"]:
+    if measured["outcomes"] != count or measured["outcome_types"] != [OutcomeType.RESPONSE_CREATED]:
         raise RuntimeError(f"{mode} N={count} left the auto path: {measured}")
     return measured
 

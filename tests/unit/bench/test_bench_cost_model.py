@@ -7,39 +7,43 @@ import math
 
 import pytest
 
-from bench import common, cost
+from bench import common
+from bench.assumptions import Assumptions
+from bench.billing import billed_ms, comprehend_units, gb_seconds, mix_cost
+from bench.cost_model import model
+from bench.workflow_paths import PATHS, PathWalk, walk
 
 ASL = json.loads(common.ASL.read_text())
-PRICING = json.loads(cost.PRICING.read_text())
+PRICING = json.loads(common.PRICING.read_text())
 
 
 # ------------------------------------------------------------------ Comprehend units
 
 
 def test_short_text_is_billed_the_three_unit_minimum() -> None:
-    assert cost.comprehend_units("Lovely kettle, boils fast.") == (1, 3)
+    assert comprehend_units("Lovely kettle, boils fast.") == (1, 3)
 
 
 def test_units_count_started_hundreds_of_characters() -> None:
-    assert cost.comprehend_units("a" * 350 + ".") == (1, 4)  # 351 characters
+    assert comprehend_units("a" * 350 + ".") == (1, 4)  # 351 characters
 
 
 def test_units_count_characters_not_utf8_bytes() -> None:
     # 400 two-byte characters: one 800-byte segment, billed as 400 characters.
-    assert cost.comprehend_units("\u00e9" * 400) == (1, 4)
+    assert comprehend_units("\u00e9" * 400) == (1, 4)
 
 
 def test_more_than_ten_segments_take_a_second_request_with_its_own_minimum() -> None:
     sentence = "b" * 1019 + "."  # 1,020 characters: nothing else fits beside it in a 1 KB segment
     text = " ".join([sentence] * 10 + ["Short one."])
-    requests, units = cost.comprehend_units(text)
+    requests, units = comprehend_units(text)
     assert requests == 2
     assert units == 102 + 3  # 10,200 characters, then 10 characters billed at the minimum
 
 
 def test_minimum_and_unit_size_are_parameters() -> None:
-    assert cost.comprehend_units("x" * 150, chars_per_unit=100, minimum_units=1) == (1, 2)
-    assert cost.comprehend_units("x" * 150, chars_per_unit=1000, minimum_units=1) == (1, 1)
+    assert comprehend_units("x" * 150, chars_per_unit=100, minimum_units=1) == (1, 2)
+    assert comprehend_units("x" * 150, chars_per_unit=1000, minimum_units=1) == (1, 1)
 
 
 # ----------------------------------------------------------------- Lambda arithmetic
@@ -47,28 +51,28 @@ def test_minimum_and_unit_size_are_parameters() -> None:
 
 def test_billed_duration_scales_cpu_to_the_memory_share_of_a_vcpu() -> None:
     # 256 MB has 256/1769 of a vCPU: 10 ms of CPU takes 69.1 ms, plus 100 ms of waiting.
-    assert cost.billed_ms(10, 100, 256) == math.ceil(10 * 1769 / 256 + 100) == 170
-    assert cost.billed_ms(10, 100, 2048) == 110  # a full vCPU or more: no slowdown
+    assert billed_ms(10, 100, 256) == math.ceil(10 * 1769 / 256 + 100) == 170
+    assert billed_ms(10, 100, 2048) == 110  # a full vCPU or more: no slowdown
 
 
 def test_gb_seconds() -> None:
-    assert cost.gb_seconds(1000, 1024) == 1.0
-    assert cost.gb_seconds(500, 256) == 0.125
+    assert gb_seconds(1000, 1024) == 1.0
+    assert gb_seconds(500, 256) == 0.125
 
 
 def test_mix_is_weighted_line_by_line_and_must_sum_to_one() -> None:
     paths = {"a": {"x": 1.0, "y": 2.0}, "b": {"x": 3.0}}
-    assert cost.mix_cost(paths, {"a": 0.75, "b": 0.25}) == {"x": 1.5, "y": 1.5}
+    assert mix_cost(paths, {"a": 0.75, "b": 0.25}) == {"x": 1.5, "y": 1.5}
     with pytest.raises(ValueError, match="sum to"):
-        cost.mix_cost(paths, {"a": 0.5, "b": 0.25})
+        mix_cost(paths, {"a": 0.5, "b": 0.25})
 
 
 # ------------------------------------------------------------------------ ASL walking
 
 
-def _walk(key: str) -> cost.PathWalk:
-    _, choices, failures = cost.PATHS[key]
-    return cost.walk(ASL, choices, failures)
+def _walk(key: str) -> PathWalk:
+    _, choices, failures = PATHS[key]
+    return walk(ASL, choices, failures)
 
 
 def test_safe_path_enters_every_auto_step_once_and_publishes() -> None:
@@ -112,9 +116,9 @@ def test_a_failing_task_is_billed_for_every_retry_then_caught() -> None:
 
 def test_walk_refuses_a_branch_the_choice_does_not_have() -> None:
     with pytest.raises(ValueError, match="cannot go to"):
-        cost.walk(ASL, {"IsReviewValid": "Done"})
+        walk(ASL, {"IsReviewValid": "Done"})
     with pytest.raises(ValueError, match="does not say"):
-        cost.walk(ASL, {})
+        walk(ASL, {})
 
 
 # ------------------------------------------------------------------- pricing and model
@@ -169,7 +173,7 @@ def test_model_counts_and_prices_the_safe_path_from_its_parts() -> None:
         "generate_response": 1.0,
         "build_outcome": 1.0,
     }
-    result = cost.model(cost.Assumptions(), PRICING, _fake_template(), ASL, cpu, log_bytes_per_call=1000)
+    result = model(Assumptions(), PRICING, _fake_template(), ASL, cpu, log_bytes_per_call=1000)
     safe = result["paths"]["safe"]
     work = result["workload"]
     assert safe["usage"]["lambda_invocations"] == 6
@@ -186,8 +190,8 @@ def test_model_counts_and_prices_the_safe_path_from_its_parts() -> None:
 
 def test_doubling_memory_doubles_waiting_gb_seconds() -> None:
     cpu = {"score_toxicity:REVIEW": 0.0, "score_toxicity:RESPONSE": 0.0}
-    small = cost.model(cost.Assumptions(approval_cpu_ms=0.0), PRICING, _fake_template(256), ASL, cpu, 0)
-    large = cost.model(cost.Assumptions(approval_cpu_ms=0.0), PRICING, _fake_template(512), ASL, cpu, 0)
+    small = model(Assumptions(approval_cpu_ms=0.0), PRICING, _fake_template(256), ASL, cpu, 0)
+    large = model(Assumptions(approval_cpu_ms=0.0), PRICING, _fake_template(512), ASL, cpu, 0)
     ratio = large["paths"]["harmful"]["gb_seconds"] / small["paths"]["harmful"]["gb_seconds"]
     assert ratio == pytest.approx(2.0, rel=0.01)
 

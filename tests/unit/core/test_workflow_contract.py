@@ -1,15 +1,23 @@
-"""The ASL and the handler models must agree: every payload the workflow builds is accepted by the
-model its function parses, and every path it reads is a field the models write."""
+"""The ASL and the code must agree: every payload the workflow builds is accepted by the model its
+function parses, every path it reads is a field the models write, every Lambda task retries with
+the one policy, every error name it matches is one the code raises, and every Lambda task names
+the handler module the stack runs behind it."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
+from reviewflow import errors
+from reviewflow.errors import RETRYABLE_ERROR_NAMES, ProviderThrottledError, ProviderTimeoutError
+from reviewflow.handlers import HANDLER_MODULES
 from reviewflow.models.events import ToxicityScore
 from reviewflow.models.steps import (
     ApprovalRequest,
@@ -22,7 +30,8 @@ from reviewflow.models.steps import (
     WorkflowState,
 )
 
-ASL_PATH = Path(__file__).resolve().parents[3] / "statemachines" / "review_response.asl.json"
+ROOT = Path(__file__).resolve().parents[3]
+ASL_PATH = ROOT / "statemachines" / "review_response.asl.json"
 ASL = json.loads(ASL_PATH.read_text())
 STATES: dict[str, dict] = ASL["States"]
 
@@ -112,3 +121,210 @@ def test_every_state_is_reachable_and_every_next_exists() -> None:
         targets += [c["Next"] for c in state.get("Choices", []) + state.get("Catch", [])]
         todo += [t for t in targets if t]
     assert seen == set(STATES)
+
+
+# ----------------------------------------------------------------------------- Retry policy
+
+#: Lambda's own failures as Step Functions names them: worth retrying whatever the function does.
+LAMBDA_SERVICE_ERRORS = ("Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException")
+THROTTLED = ProviderThrottledError.__name__
+TIMED_OUT = ProviderTimeoutError.__name__
+
+#: Every synchronous Lambda task: throttling backs off longer and more often than a transient fault.
+LAMBDA_TASK_RETRY: list[dict[str, Any]] = [
+    {
+        "ErrorEquals": [THROTTLED, "Lambda.TooManyRequestsException"],
+        "IntervalSeconds": 1,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 5,
+        "MaxDelaySeconds": 20,
+        "JitterStrategy": "FULL",
+    },
+    {
+        "ErrorEquals": [TIMED_OUT, *LAMBDA_SERVICE_ERRORS, "Lambda.Unknown"],
+        "IntervalSeconds": 1,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 3,
+        "MaxDelaySeconds": 10,
+        "JitterStrategy": "FULL",
+    },
+]
+
+#: Every human-review task (``waitForTaskToken``): each attempt stores an approval and emails the
+#: reviewer, so fewer attempts, and not on ``Lambda.Unknown`` (the function may have sent its email).
+TASK_TOKEN_RETRY: list[dict[str, Any]] = [
+    {
+        "ErrorEquals": [THROTTLED, TIMED_OUT, "Lambda.TooManyRequestsException", *LAMBDA_SERVICE_ERRORS],
+        "IntervalSeconds": 1,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 3,
+        "JitterStrategy": "FULL",
+    },
+]
+
+
+def _function_substitution(state: dict) -> str | None:
+    """``ScoreToxicityFunctionArn`` for a task that invokes one of our functions, else None."""
+    if state["Type"] != "Task":
+        return None
+    resource = state["Resource"]
+    if resource.startswith("arn:aws:states:::lambda:invoke"):
+        resource = state["Parameters"]["FunctionName"]
+    match = re.fullmatch(r"\$\{(\w+FunctionArn)\}", resource)
+    return match.group(1) if match else None
+
+
+def _lambda_tasks() -> list[tuple[str, dict]]:
+    return [(name, s) for name, s in STATES.items() if _function_substitution(s)]
+
+
+def _policy(retry: list[dict]) -> list[dict]:
+    """A Retry list as Step Functions reads it: retriers in order, the names of each as a set."""
+    return [{**r, "ErrorEquals": sorted(r["ErrorEquals"])} for r in retry]
+
+
+@pytest.mark.parametrize(("name", "state"), _lambda_tasks(), ids=[n for n, _ in _lambda_tasks()])
+def test_every_lambda_task_retries_with_the_canonical_policy(name: str, state: dict) -> None:
+    waits = state["Resource"].endswith(".waitForTaskToken")
+    expected, which = (
+        (TASK_TOKEN_RETRY, "TASK_TOKEN_RETRY") if waits else (LAMBDA_TASK_RETRY, "LAMBDA_TASK_RETRY")
+    )
+    assert _policy(state.get("Retry", [])) == _policy(expected), (
+        f"{name}: its Retry is not {which}; change the state (or the policy, for every task) — "
+        f"found {json.dumps(state.get('Retry'), indent=1)}"
+    )
+
+
+def test_the_canonical_policies_retry_exactly_the_retryable_errors() -> None:
+    for policy in (LAMBDA_TASK_RETRY, TASK_TOKEN_RETRY):
+        custom = {n for r in policy for n in r["ErrorEquals"] if "." not in n}
+        assert custom == set(RETRYABLE_ERROR_NAMES)
+    flagged = {cls.__name__ for cls in _error_classes() if cls.retryable}
+    assert flagged == set(RETRYABLE_ERROR_NAMES), "errors.retryable and RETRYABLE_ERROR_NAMES disagree"
+
+
+def test_there_are_lambda_tasks_of_both_kinds() -> None:
+    kinds = {s["Resource"].endswith(".waitForTaskToken") for _, s in _lambda_tasks()}
+    assert kinds == {True, False}
+
+
+# ------------------------------------------------------------------------------ Error names
+
+#: Error classes the workflow does not match by name, and why. Everything else in errors.py must
+#: appear in some ErrorEquals.
+NOT_MATCHED_BY_THE_WORKFLOW = {
+    "ReviewflowError": "the base class: Step Functions matches the class a function raised, never a base",
+    "InvalidInputError": "a payload outside a handler's contract fails every attempt alike: the "
+    "States.ALL Catch ends the review with its outcome",
+    "ConfigurationError": "a misconfigured function fails every attempt alike: the States.ALL Catch "
+    "ends the review with its outcome",
+    "ProviderError": "a provider failure that retrying will not fix: the States.ALL Catch ends the "
+    "review as provider_error",
+    "MalformedModelOutputError": "the function has already run its bounded repair loop: the States.ALL "
+    "Catch ends the review as provider_error",
+    "UnsupportedLanguageError": "an unsupported language comes back as an unscorable score, which a "
+    "Choice sends to a person; nothing raises it to the workflow",
+    "ApprovalError": "storing or emailing an approval failed for a reason retrying will not fix: the "
+    "human-review task's States.ALL Catch ends the review",
+}
+
+#: Error namespaces AWS defines, and the tasks whose errors may carry them (by service integration).
+AWS_NAMESPACES = {"States": None, "Lambda": "lambda", "DynamoDB": "dynamodb"}
+
+
+def _error_classes() -> list[type[errors.ReviewflowError]]:
+    return [
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, errors.ReviewflowError) and cls.__module__ == errors.__name__
+    ]
+
+
+def _service(state: dict) -> str | None:
+    if _function_substitution(state):
+        return "lambda"
+    match = re.match(r"arn:aws:states:::(\w+):", state.get("Resource", ""))
+    return match.group(1) if match else None
+
+
+def _matched_names() -> list[tuple[str, str]]:
+    """(state, name) for every name of every ErrorEquals, in Retry and in Catch."""
+    return [
+        (state_name, name)
+        for state_name, state in STATES.items()
+        for rule in state.get("Retry", []) + state.get("Catch", [])
+        for name in rule["ErrorEquals"]
+    ]
+
+
+def test_every_error_name_the_workflow_matches_is_raised_by_the_code_or_aws() -> None:
+    ours = {cls.__name__ for cls in _error_classes()}
+    for state_name, name in _matched_names():
+        namespace, dot, _ = name.partition(".")
+        if dot:
+            assert namespace in AWS_NAMESPACES, f"{state_name}: {name} is in no AWS error namespace"
+            service = AWS_NAMESPACES[namespace]
+            assert service in (None, _service(STATES[state_name])), (
+                f"{state_name}: {name} cannot come from a {_service(STATES[state_name])} task"
+            )
+        else:
+            assert name in ours, f"{state_name}: {name} is not a class in reviewflow/errors.py"
+
+
+def test_every_error_class_meant_for_the_workflow_is_matched_somewhere() -> None:
+    classes = {cls.__name__ for cls in _error_classes()}
+    matched = {name for _, name in _matched_names()}
+    assert set(NOT_MATCHED_BY_THE_WORKFLOW) <= classes, "the allowlist names a class errors.py lacks"
+    assert not set(NOT_MATCHED_BY_THE_WORKFLOW) & matched, "an allowlisted class is matched after all"
+    unmatched = classes - matched - set(NOT_MATCHED_BY_THE_WORKFLOW)
+    assert not unmatched, f"no ErrorEquals names {sorted(unmatched)}: match them, or say why not"
+
+
+# ---------------------------------------------------------------------- State -> handler
+
+HANDLER_COMMENT = re.compile(r"(?:^|\s)handler: reviewflow\.handlers\.(\w+)$")
+
+
+@pytest.fixture(scope="module")
+def stack_handlers() -> dict[str, str]:
+    """``ScoreToxicityFunctionArn`` -> ``score_toxicity``, as the CDK app wires it: the stack hands
+    ``Functions.workflow_tasks`` to the workflow, whose keys are the definition substitutions."""
+    import aws_cdk as cdk
+
+    from stacks.config import ReviewflowConfig
+    from stacks.constructs.functions import Functions
+
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    app = cdk.App(context={**context, "aws:cdk:disable-asset-staging": True})
+    stack = cdk.Stack(app, "HandlerMap")
+    functions = Functions(stack, "Functions", config=ReviewflowConfig.from_context(app.node))
+    found = {}
+    for key, function in functions.workflow_tasks.items():
+        handler = stack.resolve(function.node.default_child.handler)
+        match = re.fullmatch(r"reviewflow\.handlers\.(\w+)\.handler", handler)
+        assert match, f"${{{key}}} runs {handler}, which is no reviewflow handler"
+        found[key] = match.group(1)
+    return found
+
+
+@pytest.mark.parametrize(("name", "state"), _lambda_tasks(), ids=[n for n, _ in _lambda_tasks()])
+def test_every_lambda_task_names_the_handler_behind_it(
+    name: str, state: dict, stack_handlers: dict[str, str]
+) -> None:
+    match = HANDLER_COMMENT.search(state.get("Comment", ""))
+    assert match, f'{name}: its Comment must end with "handler: reviewflow.handlers.<module>"'
+    module = match.group(1)
+    substitution = _function_substitution(state)
+    assert substitution in stack_handlers, f"{name}: the stack passes no function as ${{{substitution}}}"
+    assert module == stack_handlers[substitution], (
+        f"{name}: the Comment names {module}, but ${{{substitution}}} runs {stack_handlers[substitution]}"
+    )
+    assert module in HANDLER_MODULES
+    assert callable(importlib.import_module(f"reviewflow.handlers.{module}").handler)
+
+
+def test_only_lambda_tasks_name_a_handler() -> None:
+    lambda_tasks = {name for name, _ in _lambda_tasks()}
+    for name, state in STATES.items():
+        if name not in lambda_tasks:
+            assert "handler:" not in state.get("Comment", ""), f"{name} runs no handler"

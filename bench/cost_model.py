@@ -1,0 +1,254 @@
+"""The cost model: every path of the workflow priced state by state, then the stated path mix.
+
+Counts come from the artefacts, not from a hand-written list: state transitions and task
+attempts from walking the ASL along each path (``bench.workflow_paths``), memory sizes and the
+function behind each ``${...FunctionArn}`` from the synthesized template (``bench.template``),
+Comprehend units and Bedrock tokens from the sample reviews and the rendered prompts
+(``bench.workload``). Local handler time is not AWS time, so duration is measured CPU time scaled
+to the function's memory share of a vCPU plus stated service latencies (``bench.assumptions``).
+Prices come from ``bench/pricing.json`` only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.assumptions import Assumptions
+from bench.billing import billed_ms, gb_seconds, mix_cost
+from bench.template import FunctionSpec, all_functions, functions_by_substitution, task_function
+from bench.workflow_paths import PATHS, PathWalk, walk
+from bench.workload import TextWorkload, text_workload
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """What pricing one path needs besides the path itself."""
+
+    assume: Assumptions
+    pricing: dict[str, Any]
+    token_prices: dict[str, float]
+    work: TextWorkload
+    task_functions: dict[str, FunctionSpec]
+    every_function: dict[str, FunctionSpec]
+    cpu_ms: dict[str, float]
+    log_bytes_per_call: float
+
+
+class _Usage(dict[str, float]):
+    """Units used, by kind; a kind never used reads as 0 and stays out of the result."""
+
+    def __missing__(self, key: str) -> float:
+        return 0.0
+
+
+@dataclass
+class _PathTally:
+    """What one path uses, added up state by state."""
+
+    inputs: _Inputs
+    usage: _Usage = field(default_factory=_Usage)
+    gbs_by_arch: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    lambda_ms: int = 0
+    sfn_log_events: int = 2  # ExecutionStarted / ExecutionSucceeded
+
+    def invoke(self, function: FunctionSpec, cpu: float, service: float, times: int = 1) -> None:
+        """``times`` billed invocations of ``function``, each ``cpu`` ms of work plus ``service`` waiting."""
+        granularity = self.inputs.pricing["lambda"]["billing_granularity_ms"]
+        duration = billed_ms(cpu, service, function.memory_mb, granularity)
+        self.lambda_ms += duration * times
+        self.gbs_by_arch[function.architecture] += gb_seconds(duration, function.memory_mb) * times
+
+    def enter(self, spec: dict[str, Any], tries: int, failed: int) -> None:
+        """One state of the path; a task state ``tries`` times, ``failed`` of them failing."""
+        self.sfn_log_events += 2
+        if spec["Type"] != "Task":
+            return
+        resource = spec.get("Resource", "")
+        self.sfn_log_events += 3 * tries
+        if resource.endswith(":dynamodb:putItem"):
+            self.usage["dynamodb_wru"] += tries
+        elif resource.endswith(":events:putEvents"):
+            self.usage["eventbridge_events"] += tries
+        function = task_function(spec, self.inputs.task_functions)
+        if function is None:
+            return
+        self.usage["lambda_invocations"] += tries
+        stage = spec.get("Parameters", {}).get("stage")
+        name = function.handler
+        measured = self.inputs.cpu_ms
+        cpu = measured.get(f"{name}:{stage}", measured.get(name, self.inputs.assume.approval_cpu_ms))
+        services: dict[str, Callable[[str | None, int], float]] = {
+            "score_toxicity": self._score_toxicity,
+            "detect_sentiment": self._detect_sentiment,
+            "generate_response": self._generate_response,
+            "request_approval": self._request_approval,
+        }
+        service = services[name](stage, failed) if name in services else 0.0
+        self.invoke(function, cpu, service, tries)
+
+    # What each function waits for (ms), and what it makes the services bill.
+
+    def _score_toxicity(self, stage: str | None, failed: int) -> float:
+        work, assume = self.inputs.work, self.inputs.assume
+        requests = work.review_requests if stage == "REVIEW" else work.reply_requests
+        self.usage["comprehend_units"] += work.review_units if stage == "REVIEW" else work.reply_units
+        return requests * assume.comprehend_latency_ms
+
+    def _detect_sentiment(self, stage: str | None, failed: int) -> float:
+        if failed:
+            return 0.0
+        assume = self.inputs.assume
+        self.usage["bedrock_input_tokens"] += self.inputs.work.sentiment_input_tokens
+        self.usage["bedrock_output_tokens"] += assume.sentiment_output_tokens
+        return assume.bedrock_sentiment_latency_ms
+
+    def _generate_response(self, stage: str | None, failed: int) -> float:
+        assume = self.inputs.assume
+        if failed:
+            return assume.bedrock_throttle_latency_ms * assume.sdk_attempts_per_throttle
+        self.usage["bedrock_input_tokens"] += self.inputs.work.response_input_tokens
+        self.usage["bedrock_output_tokens"] += assume.reply_chars / assume.chars_per_token
+        return assume.bedrock_response_latency_ms
+
+    def _request_approval(self, stage: str | None, failed: int) -> float:
+        assume = self.inputs.assume
+        self.usage["dynamodb_wru"] += assume.approval_item_kb
+        self.usage["sns_publishes"] += 1
+        self.usage["sns_emails"] += 1
+        # The reviewer opens the link (GET) and decides (POST): two API calls, two invocations.
+        api = self.inputs.every_function["approval_api"]
+        self.invoke(api, assume.approval_cpu_ms, assume.dynamodb_latency_ms)
+        self.invoke(
+            api,
+            assume.approval_cpu_ms,
+            2 * assume.dynamodb_latency_ms + assume.stepfunctions_latency_ms + assume.dynamodb_latency_ms,
+        )
+        self.usage["api_gateway_requests"] += 2
+        self.usage["lambda_invocations"] += 2
+        self.usage["dynamodb_rru"] += 2
+        self.usage["dynamodb_wru"] += 2 * assume.approval_item_kb  # decision + delivered marker
+        return assume.dynamodb_latency_ms + assume.sns_latency_ms
+
+    def finish(self, walked: PathWalk) -> None:
+        """What every execution adds whatever its path: the input event, transitions, logs, a trace."""
+        assume = self.inputs.assume
+        self.usage["eventbridge_events"] += 1  # the storefront's input event
+        self.usage["state_transitions"] = walked.transitions
+        per_invocation = self.inputs.log_bytes_per_call + assume.lambda_platform_log_bytes
+        self.usage["log_bytes"] = (
+            self.usage["lambda_invocations"] * per_invocation
+            + self.sfn_log_events * assume.sfn_log_bytes_per_event
+        )
+        self.usage["xray_traces"] = assume.traces_per_execution
+
+    def costs(self) -> dict[str, float]:
+        """The path's cost per review, line by line."""
+        pricing, usage, lam = self.inputs.pricing, self.usage, self.inputs.pricing["lambda"]
+        token_prices = self.inputs.token_prices
+        return {
+            "Step Functions transitions": usage["state_transitions"]
+            * pricing["step_functions"]["standard_per_state_transition"],
+            "Lambda requests": usage["lambda_invocations"] * lam["per_request"],
+            "Lambda duration": sum(
+                gbs * lam[f"per_gb_second_{arch}"] for arch, gbs in self.gbs_by_arch.items()
+            ),
+            "Comprehend toxicity": usage["comprehend_units"] * pricing["comprehend"]["toxicity_per_unit"],
+            "Bedrock input tokens": usage["bedrock_input_tokens"] / 1000 * token_prices["input"],
+            "Bedrock output tokens": usage["bedrock_output_tokens"] / 1000 * token_prices["output"],
+            "SNS": usage["sns_publishes"] * pricing["sns"]["per_publish"]
+            + usage["sns_emails"] * pricing["sns"]["per_email_notification"],
+            "API Gateway": usage["api_gateway_requests"] * pricing["api_gateway"]["rest_per_request"],
+            "EventBridge": usage["eventbridge_events"]
+            * pricing["eventbridge"]["custom_event_per_64kb_chunk"],
+            "DynamoDB": usage["dynamodb_wru"] * pricing["dynamodb"]["on_demand_per_write_request_unit"]
+            + usage["dynamodb_rru"] * pricing["dynamodb"]["on_demand_per_read_request_unit"],
+            "CloudWatch Logs": usage["log_bytes"] / 1e9 * pricing["cloudwatch_logs"]["per_gb_ingested"],
+            "X-Ray": usage["xray_traces"] * pricing["xray"]["per_trace_recorded"],
+        }
+
+
+def price_path(
+    inputs: _Inputs, asl: dict[str, Any], label: str, choices: dict[str, str], failures: dict[str, str]
+) -> dict[str, Any]:
+    """Walk one path of the definition and price every state it enters."""
+    walked = walk(asl, choices, failures)
+    tally = _PathTally(inputs)
+    for state in walked.states:
+        tally.enter(asl["States"][state], walked.attempts[state], walked.failed_attempts[state])
+    tally.finish(walked)
+    costs = tally.costs()
+    return {
+        "label": label,
+        "states": walked.states,
+        "usage": {k: float(v) for k, v in tally.usage.items()},
+        "gb_seconds": sum(tally.gbs_by_arch.values()),
+        "lambda_billed_ms": tally.lambda_ms,
+        "cost_per_review": costs,
+        "total_per_1000": 1000 * sum(costs.values()),
+    }
+
+
+def _total_by_model(
+    pricing: dict[str, Any], token_prices: dict[str, float], per_1000: dict[str, float]
+) -> dict[str, float]:
+    """The same mix priced with every other Bedrock model of pricing.json."""
+    total = sum(per_1000.values())
+    by_model = {}
+    for other, prices in pricing["bedrock"]["per_1k_tokens"].items():
+        scale_in = prices["input"] / token_prices["input"]
+        scale_out = prices["output"] / token_prices["output"]
+        by_model[other] = (
+            total
+            - per_1000["Bedrock input tokens"] * (1 - scale_in)
+            - per_1000["Bedrock output tokens"] * (1 - scale_out)
+        )
+    return by_model
+
+
+def model(
+    assume: Assumptions,
+    pricing: dict[str, Any],
+    template: dict[str, Any],
+    asl: dict[str, Any],
+    cpu_ms: dict[str, float],
+    log_bytes_per_call: float,
+) -> dict[str, Any]:
+    model_id = assume.model_id or pricing["bedrock"]["default_model"]
+    token_prices = pricing["bedrock"]["per_1k_tokens"][model_id]
+    every_function = all_functions(template)
+    inputs = _Inputs(
+        assume=assume,
+        pricing=pricing,
+        token_prices=token_prices,
+        work=text_workload(assume, pricing),
+        task_functions=functions_by_substitution(template),
+        every_function=every_function,
+        cpu_ms=cpu_ms,
+        log_bytes_per_call=log_bytes_per_call,
+    )
+    paths = {
+        key: price_path(inputs, asl, label, choices, failures)
+        for key, (label, choices, failures) in PATHS.items()
+    }
+    mix = dict(assume.mix)
+    lines = mix_cost({k: v["cost_per_review"] for k, v in paths.items()}, mix)
+    per_1000 = {line: 1000 * cost for line, cost in lines.items()}
+    return {
+        "model_id": model_id,
+        "region": pricing["region"],
+        "pricing_date": pricing["date"],
+        "assumptions": dict(assume.__dict__),
+        "workload": inputs.work.__dict__,
+        "measured_cpu_ms": cpu_ms,
+        "log_bytes_per_invocation": log_bytes_per_call,
+        "memory_mb": {name: f.memory_mb for name, f in every_function.items()},
+        "paths": paths,
+        "mix": mix,
+        "mix_per_1000": per_1000,
+        "mix_total_per_1000": sum(per_1000.values()),
+        "dominant_line": max(per_1000, key=per_1000.__getitem__),
+        "total_per_1000_by_model": _total_by_model(pricing, token_prices, per_1000),
+    }
