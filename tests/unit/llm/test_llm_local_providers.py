@@ -48,9 +48,13 @@ def test_vader_labels_real_sentences(text, expected):
     assert result.attempts == 1
 
 
-def test_vader_ignores_the_rating():
+def test_vader_reads_the_rating_against_the_words():
     text = "Absolutely awful, worst purchase ever, do not buy."
-    assert VaderSentiment().detect(_review(text, rating=5)).sentiment == "NEGATIVE"
+    assert VaderSentiment().detect(_review(text)).sentiment == "NEGATIVE"
+    assert VaderSentiment().detect(_review(text, rating=1)).sentiment == "NEGATIVE"
+    result = VaderSentiment().detect(_review(text, rating=5))
+    assert result.sentiment == "MIXED"
+    assert "5-star rating and the negative words disagree" in result.reason
 
 
 @pytest.mark.parametrize(
