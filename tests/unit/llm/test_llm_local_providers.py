@@ -90,7 +90,7 @@ def test_template_replies_name_people_and_product_and_promise_nothing(sentiment,
     for word in ("garbage", "idiots", "scammers", "sue"):
         assert word not in reply.response_text.lower().split()
     assert reply.model_id == "local/template-responder"
-    assert reply.prompt_version == "template/v1"
+    assert reply.prompt_version == "template/v2"
     assert reply.usage.input_tokens == reply.usage.output_tokens == 0
 
 
