@@ -2,11 +2,26 @@
 
 No package that installs offline writes acceptable replies (see the local-runtime notes), so the
 local runtime answers from templates. Every reply is published with model id
-``local/template-responder`` and prompt version ``template/v1``, so nobody mistakes it for a
+``local/template-responder`` and prompt version ``template/v2``, so nobody mistakes it for a
 model's work. The review text is never quoted back: it is untrusted and may be abusive. Only the
 product name and the reviewer name are used, on one line each. No template promises a refund,
-compensation or a replacement; a complaint is sent to customer support.
+compensation, a replacement or a discount, and none carries a link, an email address or a phone
+number; a complaint is sent to customer support.
 
+The set of phrasings (the tone) comes from the sentiment label and the star rating together
+(``tone``), because the label can contradict the stars (VADER reads sarcasm as praise) and a
+reply that contradicts them reads as a form letter:
+
+* 1-2 stars: a NEGATIVE label gets the complaint replies; any other label gets ``LOW_RATING``
+  replies, which are sorry the product fell short and point to customer support. So a 1-2 star
+  review is never told that we are glad, delighted or happy it works, whatever the label says.
+* 4-5 stars with a NEGATIVE or MIXED label: ``HIGH_RATING_CONCERN`` replies thank the reviewer
+  for the rating and offer customer support's help with whatever is not right, without an
+  apology that would contradict the stars.
+* 3 stars, no rating, and the other combinations: the label's own replies, as in
+  ``template/v1``.
+
+``template/v2`` is the version with the rating; ``template/v1`` answered from the label only.
 The phrasing is picked from the review id with SHA-256, so a review always gets the same reply
 (Python's ``hash`` is salted per process and would not be).
 """
@@ -15,15 +30,19 @@ from __future__ import annotations
 
 import hashlib
 from string import Template
+from typing import Literal
 
 from reviewflow.models.events import ReviewPosted, Sentiment
 from reviewflow.models.steps import GeneratedResponse, SentimentResult
 
 MODEL_ID = "local/template-responder"
-PROMPT_VERSION = "template/v1"
+PROMPT_VERSION = "template/v2"
 
-# ``$greeting`` is "Hi <reviewer name>," or "Hello,"; ``$product`` the product name or "this product".
-PHRASINGS: dict[Sentiment, tuple[str, ...]] = {
+Tone = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED", "LOW_RATING", "HIGH_RATING_CONCERN"]
+
+# ``$greeting`` is "Hi <reviewer name>," or "Hello,"; ``$product`` the product name or "this
+# product"; ``$stars`` the rating as "4-star" (only the high-rating phrasings use it).
+PHRASINGS: dict[Tone, tuple[str, ...]] = {
     "POSITIVE": (
         "$greeting thank you for your kind review of $product. We are glad it is working well for you.",
         "$greeting we are delighted that you are enjoying $product. Thank you for sharing your experience.",
@@ -49,7 +68,32 @@ PHRASINGS: dict[Sentiment, tuple[str, ...]] = {
         "$greeting thanks for sharing your thoughts on $product. If you have any questions, our "
         "customer support team is happy to help.",
     ),
+    "LOW_RATING": (
+        "$greeting thank you for your review of $product. We are sorry it fell short for you; please "
+        "contact our customer support team so they can look into what went wrong.",
+        "$greeting thanks for taking the time to rate $product, and we are sorry it did not live up to "
+        "what you hoped. Our customer support team would like to help; please get in touch with them.",
+        "$greeting we are sorry that $product did not earn a better rating from you. Please reach out "
+        "to our customer support team so they can look into your experience.",
+    ),
+    "HIGH_RATING_CONCERN": (
+        "$greeting thank you for the $stars rating of $product. If anything is not working as well as "
+        "you would like, our customer support team is ready to help.",
+        "$greeting thanks for your $stars review of $product and for telling us what could be better. "
+        "Our customer support team can help with anything that is not working as it should.",
+        "$greeting thank you for rating $product so well. If something still bothers you, please get "
+        "in touch with our customer support team so they can help.",
+    ),
 }
+
+
+def tone(sentiment: Sentiment, rating: int | None) -> Tone:
+    """Which phrasings answer a review with this label and star rating (see the module docstring)."""
+    if rating is not None and rating <= 2 and sentiment != "NEGATIVE":
+        return "LOW_RATING"
+    if rating is not None and rating >= 4 and sentiment in ("NEGATIVE", "MIXED"):
+        return "HIGH_RATING_CONCERN"
+    return sentiment
 
 
 def _one_line(text: str | None) -> str | None:
@@ -73,10 +117,11 @@ class TemplateResponder:
     def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
         reviewer = _one_line(review.reviewer_name)
         product = _one_line(review.product_name)
-        phrasings = PHRASINGS[sentiment.sentiment]
+        phrasings = PHRASINGS[tone(sentiment.sentiment, review.rating)]
         template = Template(phrasings[_pick(review.review_id, len(phrasings))])
         text = template.substitute(
             greeting=f"Hi {reviewer}," if reviewer else "Hello,",
             product=product or "this product",
+            stars=f"{review.rating}-star",
         )
         return GeneratedResponse(response_text=text, model_id=MODEL_ID, prompt_version=PROMPT_VERSION)

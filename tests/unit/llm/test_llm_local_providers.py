@@ -48,9 +48,13 @@ def test_vader_labels_real_sentences(text, expected):
     assert result.attempts == 1
 
 
-def test_vader_ignores_the_rating():
+def test_vader_reads_the_rating_against_the_words():
     text = "Absolutely awful, worst purchase ever, do not buy."
-    assert VaderSentiment().detect(_review(text, rating=5)).sentiment == "NEGATIVE"
+    assert VaderSentiment().detect(_review(text)).sentiment == "NEGATIVE"
+    assert VaderSentiment().detect(_review(text, rating=1)).sentiment == "NEGATIVE"
+    result = VaderSentiment().detect(_review(text, rating=5))
+    assert result.sentiment == "MIXED"
+    assert "5-star rating and the negative words disagree" in result.reason
 
 
 @pytest.mark.parametrize(
@@ -86,7 +90,7 @@ def test_template_replies_name_people_and_product_and_promise_nothing(sentiment,
     for word in ("garbage", "idiots", "scammers", "sue"):
         assert word not in reply.response_text.lower().split()
     assert reply.model_id == "local/template-responder"
-    assert reply.prompt_version == "template/v1"
+    assert reply.prompt_version == "template/v2"
     assert reply.usage.input_tokens == reply.usage.output_tokens == 0
 
 
