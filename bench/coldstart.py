@@ -125,7 +125,8 @@ def _auto_path_payloads() -> dict[str, dict[str, Any]]:
 
     def recording(name: str) -> Any:
         def call(payload: dict[str, Any], context: Any) -> Any:
-            key = name if name != "score_toxicity" else f"score_toxicity:{payload['stage']}"
+            variant = payload.get("stage") or payload.get("mode")
+            key = f"{name}:{variant}" if name in ("score_toxicity", "check_reply") else name
             captured.setdefault(key, json.loads(json.dumps(payload)))
             return originals[name](payload, context)
 
@@ -135,7 +136,8 @@ def _auto_path_payloads() -> dict[str, dict[str, Any]]:
     review = common.auto_path_reviews(1, seed=11)[0]
     with contextlib.redirect_stdout(io.StringIO()):
         chain.run(common.eventbridge_event(review), "arn:aws:states:us-east-1:123456789012:execution:bench:1")
-    captured.pop("score_toxicity:RESPONSE", None)  # same function and cost as the REVIEW call
+    # One payload per function: the publish gate runs the same code as the draft check.
+    captured.pop("check_reply:publish", None)
     return captured
 
 

@@ -76,12 +76,14 @@ class _PathTally:
         if function is None:
             return
         self.usage["lambda_invocations"] += tries
-        stage = spec.get("Parameters", {}).get("stage")
+        parameters = spec.get("Parameters", {})
+        stage = parameters.get("stage") or parameters.get("mode")
         name = function.handler
         measured = self.inputs.cpu_ms
         cpu = measured.get(f"{name}:{stage}", measured.get(name, self.inputs.assume.approval_cpu_ms))
         services: dict[str, Callable[[str | None, int], float]] = {
             "score_toxicity": self._score_toxicity,
+            "check_reply": self._check_reply,
             "detect_sentiment": self._detect_sentiment,
             "generate_response": self._generate_response,
             "request_approval": self._request_approval,
@@ -96,6 +98,14 @@ class _PathTally:
         requests = work.review_requests if stage == "REVIEW" else work.reply_requests
         self.usage["comprehend_units"] += work.review_units if stage == "REVIEW" else work.reply_units
         return requests * assume.comprehend_latency_ms
+
+    def _check_reply(self, mode: str | None, failed: int) -> float:
+        """The draft check scores the reply; the gate reuses that score for an unchanged text."""
+        if mode != "draft":
+            return 0.0
+        work, assume = self.inputs.work, self.inputs.assume
+        self.usage["comprehend_units"] += work.reply_units
+        return work.reply_requests * assume.comprehend_latency_ms
 
     def _detect_sentiment(self, stage: str | None, failed: int) -> float:
         if failed:

@@ -1,7 +1,7 @@
 """The auto path without orchestration: the workflow's Lambda handlers called in sequence.
 
 Each handler gets exactly the payload the ASL's ``Parameters`` build for it (validate ->
-score review -> sentiment -> response -> score reply -> build outcome), so the difference
+score review -> sentiment -> response -> check the draft -> publish gate -> build outcome), so the difference
 between this and the local pipeline is what the orchestration adds: EventBridge delivery, the
 Step Functions interpreter, the DynamoDB claim, the outcome ``PutEvents`` and the plumbing that
 runs a function (per-call environment, serialisation, error envelopes).
@@ -38,6 +38,7 @@ class NotAutoPath(RuntimeError):
 def _handlers() -> dict[str, Any]:
     from reviewflow.handlers import (
         build_outcome,
+        check_reply,
         detect_sentiment,
         generate_response,
         score_toxicity,
@@ -49,6 +50,7 @@ def _handlers() -> dict[str, Any]:
         "score_toxicity": score_toxicity.handler,
         "detect_sentiment": detect_sentiment.handler,
         "generate_response": generate_response.handler,
+        "check_reply": check_reply.handler,
         "build_outcome": build_outcome.handler,
     }
 
@@ -60,7 +62,8 @@ class DirectChain:
         self.handlers = _handlers()
         self.durations: dict[str, list[float]] = {name: [] for name in self.handlers}
         self.durations["score_toxicity:REVIEW"] = []
-        self.durations["score_toxicity:RESPONSE"] = []
+        self.durations["check_reply:draft"] = []
+        self.durations["check_reply:publish"] = []
 
     def _call(self, name: str, payload: dict[str, Any], key: str | None = None) -> dict[str, Any]:
         started = time.perf_counter()
@@ -88,12 +91,18 @@ class DirectChain:
         state["response"] = self._call(
             "generate_response", {"review": review, "sentiment": state["sentiment"]}
         )
-        state["response_toxicity"] = self._call(
-            "score_toxicity",
-            {"text": state["response"]["response_text"], "language": review["language"], "stage": "RESPONSE"},
-            "score_toxicity:RESPONSE",
+        bands = {"low": LOW_THRESHOLD, "high": 0.6}
+        draft = {"review": review, "review_toxicity": state["review_toxicity"], "response": state["response"]}
+        state["draft_check"] = self._call(
+            "check_reply", {"mode": "draft", **draft, "bands": bands}, "check_reply:draft"
         )
-        _require_safe(state["response_toxicity"], review["review_id"], "reply")
+        if state["draft_check"]["verdict"] != "publish":
+            raise NotAutoPath(
+                f"{review['review_id']}: the draft check said {state['draft_check']['verdict']}"
+            )
+        state["reply_check"] = self._call(
+            "check_reply", {"mode": "publish", "state": state}, "check_reply:publish"
+        )
         state["result"] = {"outcome": "created"}
         return self._call("build_outcome", {"execution_id": execution_id, "state": state})
 

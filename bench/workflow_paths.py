@@ -101,7 +101,8 @@ def _after_choice(name: str, spec: dict[str, Any], choices: dict[str, str]) -> s
 _SAFE = {
     "IsReviewValid": "ScoreReviewToxicity",
     "ReviewToxicityBand": "DetectSentiment",
-    "ResponseToxicityBand": "ResponseAccepted",
+    "DraftVerdict": "PublishGate",
+    "GateVerdict": "ResponseAccepted",
 }
 PATHS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
     "safe": ("safe review, auto reply", _SAFE, {}),
@@ -117,12 +118,12 @@ PATHS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
     ),
     "human_reply": (
         "uncertain reply, approved",
-        {**_SAFE, "ResponseToxicityBand": "HumanReviewOfResponse", "ResponseDecision": "ResponseAccepted"},
+        {**_SAFE, "DraftVerdict": "HumanReviewOfResponse", "ResponseDecision": "PublishGate"},
         {},
     ),
     "failed": (
         "Bedrock throttles GenerateResponse past its retries",
-        {k: v for k, v in _SAFE.items() if k != "ResponseToxicityBand"},
+        {k: v for k, v in _SAFE.items() if k not in ("DraftVerdict", "GateVerdict")},
         {"GenerateResponse": ProviderThrottledError.__name__},
     ),
     "invalid": ("invalid review (not in the mix)", {"IsReviewValid": "ReviewInvalid"}, {}),

@@ -83,7 +83,8 @@ def test_safe_path_enters_every_auto_step_once_and_publishes() -> None:
         "ScoreReviewToxicity",
         "DetectSentiment",
         "GenerateResponse",
-        "ScoreResponseToxicity",
+        "CheckDraftReply",
+        "PublishGate",
         "BuildOutcome",
     ):
         assert walked.states.count(state) == 1
@@ -140,6 +141,7 @@ def _fake_template(memory: int = 256) -> dict:
         "ScoreToxicity": "score_toxicity",
         "DetectSentiment": "detect_sentiment",
         "GenerateResponse": "generate_response",
+        "CheckReply": "check_reply",
         "RequestApproval": "request_approval",
         "BuildOutcome": "build_outcome",
         "ApprovalApi": "approval_api",
@@ -168,7 +170,8 @@ def test_model_counts_and_prices_the_safe_path_from_its_parts() -> None:
     cpu = {
         "validate_review": 1.0,
         "score_toxicity:REVIEW": 5.0,
-        "score_toxicity:RESPONSE": 5.0,
+        "check_reply:draft": 5.0,
+        "check_reply:publish": 1.0,
         "detect_sentiment": 1.0,
         "generate_response": 1.0,
         "build_outcome": 1.0,
@@ -176,7 +179,8 @@ def test_model_counts_and_prices_the_safe_path_from_its_parts() -> None:
     result = model(Assumptions(), PRICING, _fake_template(), ASL, cpu, log_bytes_per_call=1000)
     safe = result["paths"]["safe"]
     work = result["workload"]
-    assert safe["usage"]["lambda_invocations"] == 6
+    # validate, score the review, sentiment, reply, check the draft, the publish gate, build the outcome
+    assert safe["usage"]["lambda_invocations"] == 7
     assert safe["usage"]["comprehend_units"] == pytest.approx(work["review_units"] + work["reply_units"])
     assert safe["usage"]["eventbridge_events"] == 2  # the posted review and the outcome
     assert safe["usage"]["state_transitions"] == len(_walk("safe").states)

@@ -114,7 +114,7 @@ def test_both_handlers_run_offline_with_the_local_provider(runtime_env, review_e
         assert sentiment["reason"].startswith("VADER lexicon scores: compound -0.751")
         response = generate_response.handler({"review": review_event, "sentiment": sentiment}, lambda_context)
         assert response["model_id"] == "local/template-responder"
-        assert response["prompt_version"] == "template/v1"
+        assert response["prompt_version"] == "template/v2"
         assert response["response_text"] == (
             "Hi Dana, we are sorry about the trouble you had with Aurora Kettle. Please reach out to our "
             "customer support team so they can look into what happened."
