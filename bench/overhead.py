@@ -71,12 +71,12 @@ def _direct(reviews: list[dict[str, Any]], warmup: dict[str, Any]) -> dict[str, 
 
 
 def _pipeline(reviews: list[dict[str, Any]], warmup: dict[str, Any]) -> dict[str, Any]:
-    from reviewflow_local.stack import LocalStack
+    from reviewflow_local.pipeline import LocalPipeline
     from reviewflow_local.synth import synthesize
 
     assembly = synthesize(common.ROOT)
     with tempfile.TemporaryDirectory(prefix="reviewflow-bench-") as workdir, open(os.devnull, "w") as sink:
-        stack = LocalStack(assembly, workdir=Path(workdir), log_stream=sink).start()
+        stack = LocalPipeline(assembly, workdir=Path(workdir), log_stream=sink).start()
         try:
             start_seconds = stack.timings.total_seconds
             stack.post_reviews([warmup])

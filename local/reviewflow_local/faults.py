@@ -15,6 +15,7 @@ draws again, as a real transient fault would.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import threading
 from collections import Counter
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reviewflow.contracts import LocalEnvVar
 from reviewflow.errors import (
     MalformedModelOutputError,
     ProviderError,
@@ -42,34 +44,17 @@ class FaultPlan:
 
     @classmethod
     def parse(cls, spec: str | None, seed: int = 0) -> FaultPlan:
-        rates: dict[str, dict[str, float]] = {p: {} for p in PROVIDERS}
         spec = (spec or "").strip()
         if not spec:
             return cls({}, seed)
-        try:
-            total = float(spec)
-        except ValueError:
-            total = None
+        total = _number(spec)
         if total is not None:
-            _check_rate(total, spec)
-            share = total / len(KINDS)
+            share = _check_rate(total, spec) / len(KINDS)
             return cls({p: dict.fromkeys(KINDS, share) for p in PROVIDERS}, seed)
+        rates: dict[str, dict[str, float]] = {p: {} for p in PROVIDERS}
         for clause in filter(None, (c.strip() for c in spec.split(";"))):
-            provider, _, body = clause.partition(":")
-            targets = PROVIDERS if provider == "all" else (provider,)
-            if not body or any(t not in PROVIDERS for t in targets):
-                raise ValueError(
-                    f"fault clause {clause!r}: expected provider:kind=rate with provider in "
-                    f"{(*PROVIDERS, 'all')}"
-                )
-            for item in body.split(","):
-                kind, _, value = item.partition("=")
-                kind = kind.strip()
-                if kind not in KINDS:
-                    raise ValueError(f"fault kind {kind!r} unknown; use one of {KINDS}")
-                rate = _check_rate(float(value), item)
-                for target in targets:
-                    rates[target][kind] = rate
+            for provider, kind, rate in _parse_clause(clause):
+                rates[provider][kind] = rate
         for provider, kinds in rates.items():
             if sum(kinds.values()) > 1:
                 raise ValueError(f"fault rates for {provider} add up to more than 1")
@@ -87,6 +72,32 @@ class FaultPlan:
             for provider, kinds in self.rates.items()
         ]
         return "; ".join(parts) + f" (seed {self.seed})"
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _parse_clause(clause: str) -> list[tuple[str, str, float]]:
+    """``provider:kind=rate,...`` -> one (provider, kind, rate) per provider the clause names."""
+    provider, _, body = clause.partition(":")
+    targets = PROVIDERS if provider == "all" else (provider,)
+    if not body or any(t not in PROVIDERS for t in targets):
+        raise ValueError(
+            f"fault clause {clause!r}: expected provider:kind=rate with provider in {(*PROVIDERS, 'all')}"
+        )
+    parsed: list[tuple[str, str, float]] = []
+    for item in body.split(","):
+        kind, _, value = item.partition("=")
+        kind = kind.strip()
+        if kind not in KINDS:
+            raise ValueError(f"fault kind {kind!r} unknown; use one of {KINDS}")
+        rate = _check_rate(float(value), item)
+        parsed += [(target, kind, rate) for target in targets]
+    return parsed
 
 
 def _check_rate(rate: float, text: str) -> float:
@@ -173,3 +184,35 @@ class FaultyResponseWriter(_Faulty):
     def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
         self._maybe_fail(review.review_text)
         return self._inner().write(review, sentiment)  # type: ignore[no-any-return]
+
+
+_WRAPPERS: tuple[tuple[str, type[_Faulty]], ...] = (
+    ("toxicity_provider", FaultyToxicity),
+    ("sentiment_provider", FaultySentiment),
+    ("response_writer", FaultyResponseWriter),
+)
+
+
+def fault_plan_from_env() -> FaultPlan:
+    """``REVIEWFLOW_FAULTS`` / ``REVIEWFLOW_FAULT_SEED``: faults configured without a code edit."""
+    return FaultPlan.parse(
+        os.environ.get(LocalEnvVar.FAULTS), int(os.environ.get(LocalEnvVar.FAULT_SEED) or 0)
+    )
+
+
+def install_faults(plan: FaultPlan) -> FaultInjector | None:
+    """Wrap each provider the plan targets in its fault-injecting twin; the inner provider is
+    resolved per call, so it is the one the running function's configuration selects."""
+    if not plan.active:
+        return None
+    from reviewflow.providers import registry
+
+    injector = FaultInjector(plan)
+    for name, wrapper in _WRAPPERS:
+        if plan.rates.get(wrapper.provider):
+            registry.set_override(name, wrapper(_configured(registry, name), injector))
+    return injector
+
+
+def _configured(registry: Any, name: str) -> Callable[[], Any]:
+    return lambda: registry.configured(name)

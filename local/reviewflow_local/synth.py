@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reviewflow.contracts import LocalEnvVar
+
 CONTEXT_PREFIX = "reviewflow:"
 
 #: What the local runtime changes in the deployment configuration (``stacks/config.py``).
@@ -57,7 +59,7 @@ class CloudAssembly:
 def find_project_root(start: Path | None = None) -> Path:
     """The folder holding ``app.py`` (the current directory or this package's checkout)."""
     candidates: list[Path] = []
-    if env := os.environ.get("REVIEWFLOW_PROJECT_ROOT"):
+    if env := os.environ.get(LocalEnvVar.PROJECT_ROOT):
         candidates.append(Path(env))
     here = (start or Path.cwd()).resolve()
     candidates += [here, *here.parents]

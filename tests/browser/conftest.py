@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from reviewflow_local.outbox import read_message
-from reviewflow_local.stack import LocalStack
+from reviewflow_local.pipeline import LocalPipeline
 from tests.workflow.conftest import approval_link, start_stack, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,7 +58,7 @@ class PendingApproval:
 
 
 @pytest.fixture(scope="module")
-def stack(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(project_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPipeline]:
     local = start_stack(project_root, tmp_path_factory.mktemp("browser-stack"))
     yield local
     local.stop()
@@ -71,7 +71,7 @@ def project_root() -> Path:
     return find_project_root(Path(__file__).parent)
 
 
-def pending_approval(stack: LocalStack, review_id: str, stage: str) -> PendingApproval:
+def pending_approval(stack: LocalPipeline, review_id: str, stage: str) -> PendingApproval:
     """Wait for the email of ``review_id``'s ``stage`` approval and read its link from the .eml."""
     link = approval_link(stack, review_id, stage, timeout=DEADLINE)
     approval_id = urlsplit(link).path.rsplit("/", 1)[-1]
@@ -80,7 +80,7 @@ def pending_approval(stack: LocalStack, review_id: str, stage: str) -> PendingAp
     return PendingApproval(review_id, stage, approval_id, link, eml)
 
 
-def approval_item(stack: LocalStack, approval_id: str) -> dict[str, Any]:
+def approval_item(stack: LocalPipeline, approval_id: str) -> dict[str, Any]:
     """The raw table item (tests only: it includes the task token)."""
     item = stack.client("dynamodb").get_item(
         TableName=stack.resources.table_name,
@@ -90,7 +90,7 @@ def approval_item(stack: LocalStack, approval_id: str) -> dict[str, Any]:
     return dict(item)
 
 
-def outcome_of(stack: LocalStack, review_id: str) -> dict[str, Any]:
+def outcome_of(stack: LocalPipeline, review_id: str) -> dict[str, Any]:
     return stack.outcome_for(review_id, timeout=DEADLINE)
 
 

@@ -1,6 +1,6 @@
 """Workflow tier: the synthesized template, deployed into moto, with the real ASL and handlers.
 
-Each test module gets its own local stack (moto is process-global, and one module needs a
+Each test module gets its own local pipeline (moto is process-global, and one module needs a
 template synthesized with a short approval timeout). Synthesis is cached under
 ``.reviewflow/cdk.out``, so only the first run pays for it.
 """
@@ -17,7 +17,7 @@ import pytest
 
 from reviewflow_local import reviewer
 from reviewflow_local.outbox import read_message
-from reviewflow_local.stack import LocalStack
+from reviewflow_local.pipeline import LocalPipeline
 from reviewflow_local.synth import find_project_root, synthesize
 
 
@@ -26,10 +26,10 @@ def project_root() -> Path:
     return find_project_root(Path(__file__).parent)
 
 
-def start_stack(root: Path, workdir: Path, overrides: dict[str, Any] | None = None) -> LocalStack:
+def start_stack(root: Path, workdir: Path, overrides: dict[str, Any] | None = None) -> LocalPipeline:
     warnings.simplefilter("ignore")
     assembly = synthesize(root, overrides=overrides)
-    return LocalStack(assembly, workdir=workdir, log_stream=(workdir / "lambda.log").open("a")).start()
+    return LocalPipeline(assembly, workdir=workdir, log_stream=(workdir / "lambda.log").open("a")).start()
 
 
 def wait_until(condition: Callable[[], Any], timeout: float, what: str, poll: float = 0.05) -> Any:
@@ -42,7 +42,7 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, poll: fl
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def approval_link(stack: LocalStack, review_id: str, stage: str, timeout: float = 30.0) -> str:
+def approval_link(stack: LocalPipeline, review_id: str, stage: str, timeout: float = 30.0) -> str:
     """The link in the email sent for ``review_id``'s pending ``stage`` approval."""
 
     def find() -> str | None:
@@ -59,7 +59,7 @@ def approval_link(stack: LocalStack, review_id: str, stage: str, timeout: float 
     return str(wait_until(find, timeout, f"the {stage} approval email of {review_id}"))
 
 
-def decide_over_http(stack: LocalStack, review_id: str, stage: str, decision: str) -> reviewer.PageResult:
+def decide_over_http(stack: LocalPipeline, review_id: str, stage: str, decision: str) -> reviewer.PageResult:
     link = approval_link(stack, review_id, stage)
     assert link.startswith(f"{stack.front.stage_url}/approvals/"), link
     shown, decided = reviewer.decide(link, decision, reviewer="Workflow Test", comment=f"{decision} by test")
@@ -71,17 +71,17 @@ def entered_states(history: list[dict[str, Any]]) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
 
 
-def outbox_message_for(stack: LocalStack, approval_id: str) -> Any:
+def outbox_message_for(stack: LocalPipeline, approval_id: str) -> Any:
     return next(read_message(m.path) for m in stack.outbox.messages() if m.approval_id == approval_id)
 
 
 @pytest.fixture(scope="module")
 def stack_factory(
     project_root: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[..., LocalStack]]:
-    started: list[LocalStack] = []
+) -> Iterator[Callable[..., LocalPipeline]]:
+    started: list[LocalPipeline] = []
 
-    def make(overrides: dict[str, Any] | None = None) -> LocalStack:
+    def make(overrides: dict[str, Any] | None = None) -> LocalPipeline:
         stack = start_stack(project_root, tmp_path_factory.mktemp("stack"), overrides)
         started.append(stack)
         return stack

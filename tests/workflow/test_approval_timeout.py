@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reviewflow.contracts import OutcomeType
 from reviewflow_local import reviewer
 from tests.workflow.conftest import approval_link, entered_states, wait_until
 
@@ -31,7 +32,7 @@ def test_unanswered_approval_times_out_as_approval_timed_out(stack_factory: Any)
 
     event = stack.outcome_for("wf-timeout", timeout=TIMEOUT_SECONDS + 60)
     detail = event["detail"]
-    assert event["detail-type"] == "RESPONSE_GENERATION_FAILED"
+    assert event["detail-type"] == OutcomeType.GENERATION_FAILED
     assert detail["reason"] == "approval_timed_out"
     assert detail["review_toxicity"]["scorable"] is False  # German: the local model cannot score it
     assert detail.get("human_decisions", []) == []
@@ -49,4 +50,5 @@ def test_unanswered_approval_times_out_as_approval_timed_out(stack_factory: Any)
     except (RuntimeError, ValueError):
         late = None
     assert late is None or late.status != 200
-    assert [e for e in stack.outcomes() if e["detail"]["review_id"] == "wf-timeout"] == [event]
+    # The execution has ended: everything it published is on the tap's queue; read all of it.
+    assert [e for e in stack.flush_outcomes() if e["detail"]["review_id"] == "wf-timeout"] == [event]

@@ -15,29 +15,29 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from reviewflow.contracts import OutcomeType
 from reviewflow_local import moto_patches
-from reviewflow_local.cli import expected_key
-from reviewflow_local.stack import LocalStack
+from reviewflow_local.pipeline import LocalPipeline, outcome_key
 from tests.corpus.bad_inputs import CASES, BadInput
 from tests.workflow.conftest import wait_until
 
-FAILED = "RESPONSE_GENERATION_FAILED"
+FAILED = OutcomeType.GENERATION_FAILED
 INVALID = [c for c in CASES if c.expect == "invalid"]
 REJECTED = [c for c in CASES if c.expect == "rejected"]
 
 
 @pytest.fixture(scope="module")
-def posted(stack_factory: Any) -> Iterator[tuple[LocalStack, dict[str, str]]]:
+def posted(stack_factory: Any) -> Iterator[tuple[LocalPipeline, dict[str, str]]]:
     """Every invalid case posted in batches of 10; returns the stack and case name -> outcome key."""
     stack = stack_factory()
     ids = stack.post_reviews([case.detail for case in INVALID])
     keys = {
-        case.name: expected_key(case.detail, event_id) for case, event_id in zip(INVALID, ids, strict=True)
+        case.name: outcome_key(case.detail, event_id) for case, event_id in zip(INVALID, ids, strict=True)
     }
     yield stack, keys
 
 
-def _outcome(stack: LocalStack, key: str) -> dict[str, Any]:
+def _outcome(stack: LocalPipeline, key: str) -> dict[str, Any]:
     return stack.outcome_for(key, timeout=60)
 
 
@@ -67,7 +67,7 @@ def test_the_corpus_covers_what_the_issue_lists() -> None:
 
 @pytest.mark.parametrize("case", INVALID, ids=lambda c: c.name)
 def test_invalid_input_ends_as_invalid_review_naming_its_field(
-    posted: tuple[LocalStack, dict[str, str]], case: BadInput
+    posted: tuple[LocalPipeline, dict[str, str]], case: BadInput
 ) -> None:
     stack, keys = posted
     event = _outcome(stack, keys[case.name])
@@ -83,15 +83,27 @@ def test_invalid_input_ends_as_invalid_review_naming_its_field(
     assert (
         "<script>" not in published and "aaaaaaaaaaaaaaaa" not in published and "etc/passwd" not in published
     )
-    # Exactly one outcome for it, and the execution ended cleanly (no crash, no Fail state).
-    assert sum(1 for e in stack.outcomes() if e["detail"].get("review_id") == keys[case.name]) == 1
-    status = stack.client("stepfunctions").describe_execution(executionArn=detail["execution_id"])["status"]
+    # The execution ended cleanly (no crash, no Fail state), with exactly one outcome. Publishing is
+    # its last step, so the outcome can be read while it still runs: wait for it to end, then read
+    # everything it published before counting.
+    sfn = stack.client("stepfunctions")
+    status = wait_until(
+        lambda: _ended(sfn.describe_execution(executionArn=detail["execution_id"])["status"]),
+        30,
+        "the execution to end",
+    )
     assert status == "SUCCEEDED"
+    stack.flush_outcomes()
+    assert sum(1 for e in stack.outcomes() if e["detail"].get("review_id") == keys[case.name]) == 1
+
+
+def _ended(status: str) -> str | None:
+    return None if status == "RUNNING" else status
 
 
 @pytest.mark.parametrize("case", REJECTED, ids=lambda c: c.name)
 def test_oversized_entry_is_refused_by_put_events_and_starts_nothing(
-    posted: tuple[LocalStack, dict[str, str]], case: BadInput
+    posted: tuple[LocalPipeline, dict[str, str]], case: BadInput
 ) -> None:
     stack, _ = posted
     before = sum(1 for _ in stack.executions())
@@ -100,7 +112,7 @@ def test_oversized_entry_is_refused_by_put_events_and_starts_nothing(
     assert raised.value.response["Error"]["Code"] == "ValidationException"
     assert "over the limit" in raised.value.response["Error"]["Message"]
     assert sum(1 for _ in stack.executions()) == before
-    assert not any(e["detail"].get("review_id") == case.review_id for e in stack.outcomes())
+    assert not any(e["detail"].get("review_id") == case.review_id for e in stack.flush_outcomes())
     for queue_url in stack.resources.dead_letter_queue_urls:
         attributes = stack.client("sqs").get_queue_attributes(
             QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
@@ -108,7 +120,7 @@ def test_oversized_entry_is_refused_by_put_events_and_starts_nothing(
         assert attributes["ApproximateNumberOfMessages"] == "0"
 
 
-def test_entry_size_limit_is_enforced_at_the_boundary(posted: tuple[LocalStack, dict[str, str]]) -> None:
+def test_entry_size_limit_is_enforced_at_the_boundary(posted: tuple[LocalPipeline, dict[str, str]]) -> None:
     """Canary for the ``events_entry_size`` patch: exactly at the limit passes, one byte more fails."""
     stack, _ = posted
     assert "events_entry_size" in moto_patches.applied()
@@ -122,7 +134,7 @@ def test_entry_size_limit_is_enforced_at_the_boundary(posted: tuple[LocalStack, 
         events.put_events(Entries=[{**entry, "Detail": fits[:-2] + 'xx"}'}])
 
 
-def test_the_stack_keeps_serving_after_the_corpus(posted: tuple[LocalStack, dict[str, str]]) -> None:
+def test_the_stack_keeps_serving_after_the_corpus(posted: tuple[LocalPipeline, dict[str, str]]) -> None:
     stack, keys = posted
     wait_until(
         lambda: all(k in {e["detail"].get("review_id") for e in stack.outcomes()} for k in keys.values()),
@@ -133,6 +145,6 @@ def test_the_stack_keeps_serving_after_the_corpus(posted: tuple[LocalStack, dict
         [{"review_id": "after-corpus", "product_id": "p-1", "review_text": "Works well, thanks."}]
     )
     event = _outcome(stack, "after-corpus")
-    assert event["detail-type"] == "NEW_REVIEW_RESPONSE_CREATED"
+    assert event["detail-type"] == OutcomeType.RESPONSE_CREATED
     failed = [e for e in stack.executions() if e["status"] != "SUCCEEDED"]
     assert failed == []

@@ -12,11 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from reviewflow.contracts import OUTCOME_SOURCE, OutcomeType
+
 REPO = Path(__file__).resolve().parents[2]
 SHORT = {
-    "NEW_REVIEW_RESPONSE_CREATED": "created",
-    "HARMFUL_CONTENT_DETECTED": "harmful",
-    "RESPONSE_GENERATION_FAILED": "failed",
+    OutcomeType.RESPONSE_CREATED: "created",
+    OutcomeType.HARMFUL_CONTENT: "harmful",
+    OutcomeType.GENERATION_FAILED: "failed",
 }
 
 
@@ -59,7 +61,7 @@ def test_run_on_the_samples_reaches_one_outcome_per_review(project_root: Path, t
     assert sorted(by_review) == sorted(r["review_id"] for r in reviews)
     assert len(events) == len(reviews)
     for event in events:
-        assert event["source"] == "reviews.response-pipeline"
+        assert event["source"] == OUTCOME_SOURCE
         assert {"id", "time", "detail-type", "detail", "resources"} <= set(event)
 
     outcome = {

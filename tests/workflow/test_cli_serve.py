@@ -16,6 +16,8 @@ from pathlib import Path
 
 import boto3
 
+from reviewflow.contracts import DEFAULT_INPUT_SOURCE, INPUT_DETAIL_TYPE, OUTCOME_SOURCE, OutcomeType
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -85,8 +87,8 @@ def test_serve_takes_reviews_from_the_aws_cli_endpoint_and_stops_on_ctrl_c(tmp_p
             Entries=[
                 {
                     "EventBusName": bus,
-                    "Source": "reviews.storefront",
-                    "DetailType": "NEW_REVIEW_POSTED",
+                    "Source": DEFAULT_INPUT_SOURCE,
+                    "DetailType": INPUT_DETAIL_TYPE,
                     "Detail": json.dumps(detail),
                 }
             ]
@@ -96,8 +98,8 @@ def test_serve_takes_reviews_from_the_aws_cli_endpoint_and_stops_on_ctrl_c(tmp_p
         outcome = _read_until(process, r"outcome: serve-1 -> (\w+)", deadline).group(1)
         assert outcome == "created"
         [event] = [json.loads(line) for line in out.read_text().splitlines()]
-        assert event["detail-type"] == "NEW_REVIEW_RESPONSE_CREATED"
-        assert event["source"] == "reviews.response-pipeline"
+        assert event["detail-type"] == OutcomeType.RESPONSE_CREATED
+        assert event["source"] == OUTCOME_SOURCE
         assert event["detail"]["review_id"] == "serve-1"
     finally:
         process.send_signal(signal.SIGINT)

@@ -36,8 +36,9 @@ import pytest
 from botocore.client import BaseClient
 
 from reviewflow_local import moto_patches, reviewer
+from reviewflow_local.deployment import ACCOUNT_ID, REGION
+from reviewflow_local.pipeline import LocalPipeline
 from reviewflow_local.soak import run_soak
-from reviewflow_local.stack import ACCOUNT_ID, REGION, LocalStack
 from tests.workflow.conftest import wait_until
 
 ALLOWLIST_PATH = Path(__file__).with_name("permission_allowlist.json")
@@ -111,10 +112,27 @@ class Grants:
         return False
 
 
-def role_grants(stack: LocalStack) -> dict[str, Grants]:
+def role_grants(stack: LocalPipeline) -> dict[str, Grants]:
     """Grants per principal: a handler module, ``state_machine`` or ``rule_target``."""
     resources = stack.assembly.template["Resources"]
-    physical = {
+    resolve = _resolver(resources, _physical_ids(stack))
+    owners = _role_owners(resources)
+    grants: dict[str, Grants] = defaultdict(Grants)
+    for logical, spec in resources.items():
+        props = spec.get("Properties", {})
+        if spec["Type"] == "AWS::IAM::Role" and logical in owners:
+            assert "ManagedPolicyArns" not in props, f"{logical}: managed policies cannot be checked here"
+            for policy in props.get("Policies", []):
+                _add(grants[owners[logical]], policy["PolicyDocument"], resolve)
+        if spec["Type"] == "AWS::IAM::Policy":
+            for role in props.get("Roles", []):
+                if role.get("Ref") in owners:
+                    _add(grants[owners[role["Ref"]]], props["PolicyDocument"], resolve)
+    return grants
+
+
+def _physical_ids(stack: LocalPipeline) -> dict[str, str]:
+    return {
         s["LogicalResourceId"]: s.get("PhysicalResourceId", "")
         for page in stack.client("cloudformation")
         .get_paginator("list_stack_resources")
@@ -122,22 +140,9 @@ def role_grants(stack: LocalStack) -> dict[str, Grants]:
         for s in page["StackResourceSummaries"]
     }
 
-    def resolve(value: Any) -> str | None:
-        if value == "*" or (isinstance(value, str) and value.startswith("arn:")):
-            return str(value)
-        if isinstance(value, dict) and "Fn::GetAtt" in value:
-            logical, attribute = value["Fn::GetAtt"]
-            kind, name = resources[logical]["Type"], physical.get(logical, "")
-            if attribute == "Arn" and kind == "AWS::DynamoDB::Table":
-                return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
-            if attribute == "Arn" and kind == "AWS::Lambda::Function":
-                return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
-            if attribute == "Arn" and name.startswith("arn:"):
-                return name
-        if isinstance(value, dict) and "Ref" in value and physical.get(value["Ref"], "").startswith("arn:"):
-            return physical[value["Ref"]]
-        return None  # not resolvable here: the action check still applies
 
+def _role_owners(resources: dict[str, Any]) -> dict[str, str]:
+    """Logical id of each role -> the principal that assumes it."""
     owners: dict[str, str] = {}
     for spec in resources.values():
         props = spec.get("Properties", {})
@@ -149,20 +154,32 @@ def role_grants(stack: LocalStack) -> dict[str, Grants]:
             for target in props.get("Targets", []):
                 if "RoleArn" in target:
                     owners[target["RoleArn"]["Fn::GetAtt"][0]] = RULE_TARGET
+    return owners
 
-    grants: dict[str, Grants] = defaultdict(Grants)
-    for logical, spec in resources.items():
-        props = spec.get("Properties", {})
-        if spec["Type"] == "AWS::IAM::Role" and logical in owners:
-            assert "ManagedPolicyArns" not in props, f"{logical}: managed policies cannot be checked here"
-            documents = [p["PolicyDocument"] for p in props.get("Policies", [])]
-            for document in documents:
-                _add(grants[owners[logical]], document, resolve)
-        if spec["Type"] == "AWS::IAM::Policy":
-            for role in props.get("Roles", []):
-                if role.get("Ref") in owners:
-                    _add(grants[owners[role["Ref"]]], props["PolicyDocument"], resolve)
-    return grants
+
+def _resolver(resources: dict[str, Any], physical: dict[str, str]) -> Callable[[Any], str | None]:
+    """A statement's ``Resource`` entry -> its ARN, or None where it cannot be resolved here."""
+
+    def arn_of(logical: str, attribute: str) -> str | None:
+        kind, name = resources[logical]["Type"], physical.get(logical, "")
+        if attribute == "Arn" and kind == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+        if attribute == "Arn" and kind == "AWS::Lambda::Function":
+            return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+        if attribute == "Arn" and name.startswith("arn:"):
+            return name
+        return None
+
+    def resolve(value: Any) -> str | None:
+        if value == "*" or (isinstance(value, str) and value.startswith("arn:")):
+            return str(value)
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return arn_of(*value["Fn::GetAtt"])
+        if isinstance(value, dict) and "Ref" in value and physical.get(value["Ref"], "").startswith("arn:"):
+            return physical[value["Ref"]]
+        return None  # not resolvable here: the action check still applies
+
+    return resolve
 
 
 def _add(grants: Grants, document: dict[str, Any], resolve: Callable[[Any], str | None]) -> None:
@@ -173,7 +190,7 @@ def _add(grants: Grants, document: dict[str, Any], resolve: Callable[[Any], str 
         grants.statements.append((actions, [resolve(r) for r in (raw if isinstance(raw, list) else [raw])]))
 
 
-def state_machine_calls(stack: LocalStack) -> set[tuple[str, str | None]]:
+def state_machine_calls(stack: LocalPipeline) -> set[tuple[str, str | None]]:
     used: set[tuple[str, str | None]] = set()
     for execution in stack.executions():
         for event in stack.history(execution["executionArn"]):
@@ -194,7 +211,7 @@ def state_machine_calls(stack: LocalStack) -> set[tuple[str, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def recorded(stack_factory: Any) -> Iterator[tuple[LocalStack, CallRecorder]]:
+def recorded(stack_factory: Any) -> Iterator[tuple[LocalPipeline, CallRecorder]]:
     stack = stack_factory()
     recorder = CallRecorder()
     original = BaseClient._make_api_call
@@ -210,7 +227,7 @@ def recorded(stack_factory: Any) -> Iterator[tuple[LocalStack, CallRecorder]]:
         moto_patches.set_lambda_runner(stack.runner)
 
 
-def _second_click(stack: LocalStack) -> None:
+def _second_click(stack: LocalPipeline) -> None:
     """A decided link opened again: the page is read (GetItem) and offers no decision any more."""
     message = next(m for m in stack.outbox.messages() if m.approval_links)
     page = reviewer.fetch(message.approval_links[0])
@@ -228,13 +245,13 @@ def allowlist() -> dict[str, dict[str, str]]:
     return entries
 
 
-def test_every_function_ran(recorded: tuple[LocalStack, CallRecorder]) -> None:
+def test_every_function_ran(recorded: tuple[LocalPipeline, CallRecorder]) -> None:
     stack, recorder = recorded
     modules = {handler.rsplit(".", 2)[-2] for handler in stack.resources.functions}
     assert modules <= set(recorder.invoked), modules - set(recorder.invoked)
 
 
-def test_every_recorded_call_is_granted(recorded: tuple[LocalStack, CallRecorder]) -> None:
+def test_every_recorded_call_is_granted(recorded: tuple[LocalPipeline, CallRecorder]) -> None:
     stack, recorder = recorded
     grants = role_grants(stack)
     missing = [
@@ -259,7 +276,7 @@ def test_every_recorded_call_is_granted(recorded: tuple[LocalStack, CallRecorder
 # Runs before the used-or-justified check below (file order): it is the only path that uses
 # request_approval's DeleteItem grant.
 def test_an_approval_whose_email_fails_is_discarded_with_a_granted_call(
-    recorded: tuple[LocalStack, CallRecorder],
+    recorded: tuple[LocalPipeline, CallRecorder],
 ) -> None:
     stack, recorder = recorded
     stack.client("sns").delete_topic(TopicArn=stack.resources.reviewer_topic_arn)
@@ -286,7 +303,7 @@ def test_an_approval_whose_email_fails_is_discarded_with_a_granted_call(
     )
 
 
-def test_every_granted_action_is_used_or_justified(recorded: tuple[LocalStack, CallRecorder]) -> None:
+def test_every_granted_action_is_used_or_justified(recorded: tuple[LocalPipeline, CallRecorder]) -> None:
     stack, recorder = recorded
     grants = role_grants(stack)
     allowed = allowlist()
@@ -303,7 +320,7 @@ def test_every_granted_action_is_used_or_justified(recorded: tuple[LocalStack, C
     assert unused == [], "granted but never used (remove the grant, or justify it in the allow-list)"
 
 
-def test_allow_list_has_no_stale_entries(recorded: tuple[LocalStack, CallRecorder]) -> None:
+def test_allow_list_has_no_stale_entries(recorded: tuple[LocalPipeline, CallRecorder]) -> None:
     stack, _ = recorded
     grants = role_grants(stack)
     stale = []

@@ -13,18 +13,18 @@ from typing import Any
 
 import pytest
 
+from reviewflow.contracts import OUTCOME_SOURCE, OutcomeType
 from reviewflow.errors import ProviderThrottledError
 from reviewflow.models.events import ReviewPosted
 from reviewflow.models.steps import SentimentResult
 from reviewflow.providers import registry
-from reviewflow_local.stack import LocalStack
+from reviewflow_local.pipeline import LocalPipeline
 from tests.workflow.conftest import decide_over_http, entered_states, outbox_message_for, wait_until
 
-OUTCOME_SOURCE = "reviews.response-pipeline"
 CREATED, HARMFUL, FAILED = (
-    "NEW_REVIEW_RESPONSE_CREATED",
-    "HARMFUL_CONTENT_DETECTED",
-    "RESPONSE_GENERATION_FAILED",
+    OutcomeType.RESPONSE_CREATED,
+    OutcomeType.HARMFUL_CONTENT,
+    OutcomeType.GENERATION_FAILED,
 )
 # The workflow's retries back off 1, 2, 4, 8 s (with jitter) before the Catch: allow for them.
 RETRY_DEADLINE = 90.0
@@ -112,7 +112,7 @@ class ThrottledSentiment:
 
 
 @pytest.fixture(scope="module")
-def stack(stack_factory: Any) -> Iterator[LocalStack]:
+def stack(stack_factory: Any) -> Iterator[LocalPipeline]:
     from reviewflow.providers.local_sentiment import VaderSentiment
 
     local = stack_factory()
@@ -124,14 +124,14 @@ def stack(stack_factory: Any) -> Iterator[LocalStack]:
     registry.set_override("sentiment_provider", None)
 
 
-def outcome(stack: LocalStack, review_id: str, deadline: float = DEADLINE) -> dict[str, Any]:
+def outcome(stack: LocalPipeline, review_id: str, deadline: float = DEADLINE) -> dict[str, Any]:
     event = stack.outcome_for(review_id, timeout=deadline)
     assert event["source"] == OUTCOME_SOURCE
     assert event["detail"]["review_id"] == review_id
     return event
 
 
-def history_of(stack: LocalStack, event: dict[str, Any]) -> list[dict[str, Any]]:
+def history_of(stack: LocalPipeline, event: dict[str, Any]) -> list[dict[str, Any]]:
     arn = event["detail"]["execution_id"]
     wait_until(
         lambda: stack.client("stepfunctions").describe_execution(executionArn=arn)["status"] != "RUNNING",
@@ -141,14 +141,14 @@ def history_of(stack: LocalStack, event: dict[str, Any]) -> list[dict[str, Any]]
     return stack.history(arn)
 
 
-def outcomes_for(stack: LocalStack, review_id: str) -> list[dict[str, Any]]:
+def outcomes_for(stack: LocalPipeline, review_id: str) -> list[dict[str, Any]]:
     return [e for e in stack.outcomes() if e["detail"].get("review_id") == review_id]
 
 
 # ------------------------------------------------------------------------------------- paths
 
 
-def test_safe_review_gets_a_reply(stack: LocalStack) -> None:
+def test_safe_review_gets_a_reply(stack: LocalPipeline) -> None:
     event = outcome(stack, "wf-safe")
     detail = event["detail"]
     assert event["detail-type"] == CREATED
@@ -175,7 +175,7 @@ def test_safe_review_gets_a_reply(stack: LocalStack) -> None:
     assert not any(s.startswith("HumanReview") for s in states)
 
 
-def test_harmful_review_is_flagged_without_a_reply(stack: LocalStack) -> None:
+def test_harmful_review_is_flagged_without_a_reply(stack: LocalPipeline) -> None:
     event = outcome(stack, "wf-harmful")
     detail = event["detail"]
     assert event["detail-type"] == HARMFUL
@@ -186,7 +186,7 @@ def test_harmful_review_is_flagged_without_a_reply(stack: LocalStack) -> None:
     assert "ReviewIsHarmful" in states and "DetectSentiment" not in states
 
 
-def test_uncertain_review_approved_by_a_person_gets_a_reply(stack: LocalStack) -> None:
+def test_uncertain_review_approved_by_a_person_gets_a_reply(stack: LocalPipeline) -> None:
     page = decide_over_http(stack, "wf-review-approve", "REVIEW", "APPROVED")
     assert page.status == 200
     event = outcome(stack, "wf-review-approve")
@@ -203,7 +203,7 @@ def test_uncertain_review_approved_by_a_person_gets_a_reply(stack: LocalStack) -
     assert states.index("HumanReviewOfReview") < states.index("DetectSentiment")
 
 
-def test_uncertain_review_rejected_by_a_person_is_harmful(stack: LocalStack) -> None:
+def test_uncertain_review_rejected_by_a_person_is_harmful(stack: LocalPipeline) -> None:
     decide_over_http(stack, "wf-review-reject", "REVIEW", "REJECTED")
     event = outcome(stack, "wf-review-reject")
     detail = event["detail"]
@@ -213,7 +213,7 @@ def test_uncertain_review_rejected_by_a_person_is_harmful(stack: LocalStack) -> 
     assert "DetectSentiment" not in entered_states(history_of(stack, event))
 
 
-def test_uncertain_reply_approved_by_a_person_is_published(stack: LocalStack) -> None:
+def test_uncertain_reply_approved_by_a_person_is_published(stack: LocalPipeline) -> None:
     decide_over_http(stack, "wf-reply-approve", "RESPONSE", "APPROVED")
     event = outcome(stack, "wf-reply-approve")
     detail = event["detail"]
@@ -226,7 +226,7 @@ def test_uncertain_reply_approved_by_a_person_is_published(stack: LocalStack) ->
     assert "HumanReviewOfResponse" in states and "HumanReviewOfReview" not in states
 
 
-def test_uncertain_reply_rejected_by_a_person_fails(stack: LocalStack) -> None:
+def test_uncertain_reply_rejected_by_a_person_fails(stack: LocalPipeline) -> None:
     decide_over_http(stack, "wf-reply-reject", "RESPONSE", "REJECTED")
     event = outcome(stack, "wf-reply-reject")
     detail = event["detail"]
@@ -235,7 +235,7 @@ def test_uncertain_reply_rejected_by_a_person_fails(stack: LocalStack) -> None:
     assert [(d["stage"], d["decision"]) for d in detail["human_decisions"]] == [("RESPONSE", "REJECTED")]
 
 
-def test_toxic_reply_fails_without_asking_anyone(stack: LocalStack) -> None:
+def test_toxic_reply_fails_without_asking_anyone(stack: LocalPipeline) -> None:
     event = outcome(stack, "wf-reply-toxic")
     detail = event["detail"]
     assert event["detail-type"] == FAILED
@@ -246,7 +246,7 @@ def test_toxic_reply_fails_without_asking_anyone(stack: LocalStack) -> None:
     assert "ResponseIsToxic" in states and "HumanReviewOfResponse" not in states
 
 
-def test_provider_error_after_retries_fails_with_provider_error(stack: LocalStack) -> None:
+def test_provider_error_after_retries_fails_with_provider_error(stack: LocalPipeline) -> None:
     event = outcome(stack, "fault-sentiment", deadline=RETRY_DEADLINE)
     detail = event["detail"]
     assert event["detail-type"] == FAILED
@@ -261,7 +261,7 @@ def test_provider_error_after_retries_fails_with_provider_error(stack: LocalStac
     assert "DetectSentimentFailed" in entered_states(history)
 
 
-def test_invalid_review_fails_with_the_validation_errors(stack: LocalStack) -> None:
+def test_invalid_review_fails_with_the_validation_errors(stack: LocalPipeline) -> None:
     event = outcome(stack, "wf-invalid")
     detail = event["detail"]
     assert event["detail-type"] == FAILED
@@ -271,7 +271,7 @@ def test_invalid_review_fails_with_the_validation_errors(stack: LocalStack) -> N
     assert "ScoreReviewToxicity" not in entered_states(history_of(stack, event))
 
 
-def test_duplicate_delivery_yields_one_outcome(stack: LocalStack) -> None:
+def test_duplicate_delivery_yields_one_outcome(stack: LocalPipeline) -> None:
     review = {
         "review_id": "wf-duplicate",
         "product_id": "kettle-200",
@@ -296,12 +296,16 @@ def test_duplicate_delivery_yields_one_outcome(stack: LocalStack) -> None:
     executions = wait_until(both_finished, DEADLINE, "both deliveries to finish")
     second = next(e for e in executions if e["executionArn"] != first["detail"]["execution_id"])
     assert "DuplicateDelivery" in entered_states(stack.history(second["executionArn"]))
+    # Both executions ended, so whatever they published is on the tap's queue: read all of it.
+    stack.flush_outcomes()
     assert len(outcomes_for(stack, "wf-duplicate")) == 1
 
 
-def test_event_that_does_not_match_the_rule_starts_nothing(stack: LocalStack) -> None:
+def test_event_that_does_not_match_the_rule_starts_nothing(stack: LocalPipeline) -> None:
     before = {e["executionArn"] for e in stack.executions()}
     detail = {"review_id": "wf-unmatched", "product_id": "p-1", "review_text": "Never processed."}
+    # A review posted with the workflow's own source: the input rule must not match it, and the
+    # outcome tap must not take it for an outcome either.
     stack.post_reviews([detail], source=OUTCOME_SOURCE)
     stack.client("events").put_events(
         Entries=[
@@ -313,15 +317,17 @@ def test_event_that_does_not_match_the_rule_starts_nothing(stack: LocalStack) ->
             }
         ]
     )
-    # Rule delivery happens inside put_events: a matching event would already have started one.
+    # Rule delivery happens inside put_events: a matching event would already have started one,
+    # and anything the tap's rule matched is already on its queue, which the flush reads to the end.
     assert {e["executionArn"] for e in stack.executions()} == before
+    stack.flush_outcomes()
     assert outcomes_for(stack, "wf-unmatched") == []
 
 
 # ------------------------------------------------------------------------ approval round trip
 
 
-def test_approval_email_is_a_real_message_and_links_are_single_use(stack: LocalStack) -> None:
+def test_approval_email_is_a_real_message_and_links_are_single_use(stack: LocalPipeline) -> None:
     from reviewflow_local import reviewer
 
     review = {

@@ -14,9 +14,12 @@ from typing import Any
 
 import pytest
 
+from reviewflow.contracts import EnvVar, LocalEnvVar
 from reviewflow_local.faults import FaultPlan
-from reviewflow_local.soak import KIND_WEIGHTS, SoakReport, generate_reviews, plan_deliveries, run_soak
-from reviewflow_local.stack import LocalStack
+from reviewflow_local.pipeline import LocalPipeline
+from reviewflow_local.soak import run_soak
+from reviewflow_local.soak_report import SoakReport
+from reviewflow_local.soak_reviews import KIND_WEIGHTS, generate_reviews, plan_deliveries
 
 REVIEWS, DUPLICATES, FAULT_RATE, SEED = 200, 20, 0.1, 11
 
@@ -26,11 +29,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def soaked(
     project_root: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[LocalStack, SoakReport]]:
+) -> Iterator[tuple[LocalPipeline, SoakReport]]:
     from reviewflow_local.synth import synthesize
 
     workdir = tmp_path_factory.mktemp("soak")
-    stack = LocalStack(
+    stack = LocalPipeline(
         synthesize(project_root),
         workdir=workdir,
         log_stream=(workdir / "lambda.log").open("a"),
@@ -44,7 +47,7 @@ def soaked(
         stack.stop()
 
 
-def test_every_review_has_exactly_one_outcome(soaked: tuple[LocalStack, SoakReport]) -> None:
+def test_every_review_has_exactly_one_outcome(soaked: tuple[LocalPipeline, SoakReport]) -> None:
     _, report = soaked
     assert not report.timed_out
     assert report.expected == REVIEWS
@@ -56,7 +59,7 @@ def test_every_review_has_exactly_one_outcome(soaked: tuple[LocalStack, SoakRepo
 
 
 def test_every_failure_carries_a_reason_and_paths_end_where_they_may(
-    soaked: tuple[LocalStack, SoakReport],
+    soaked: tuple[LocalPipeline, SoakReport],
 ) -> None:
     _, report = soaked
     assert report.without_reason == []
@@ -64,7 +67,7 @@ def test_every_failure_carries_a_reason_and_paths_end_where_they_may(
     assert report.ok, report.violations
 
 
-def test_every_path_was_exercised_and_faults_really_fired(soaked: tuple[LocalStack, SoakReport]) -> None:
+def test_every_path_was_exercised_and_faults_really_fired(soaked: tuple[LocalPipeline, SoakReport]) -> None:
     stack, report = soaked
     assert set(report.by_kind) == set(KIND_WEIGHTS)
     for label in (
@@ -89,7 +92,7 @@ def test_every_path_was_exercised_and_faults_really_fired(soaked: tuple[LocalSta
     assert stack.fault_plan.seed == SEED
 
 
-def test_duplicates_started_no_second_answer(soaked: tuple[LocalStack, SoakReport]) -> None:
+def test_duplicates_started_no_second_answer(soaked: tuple[LocalPipeline, SoakReport]) -> None:
     stack, report = soaked
     deliveries, redeliveries = plan_deliveries(generate_reviews(REVIEWS, SEED), DUPLICATES, SEED)
     posted = len(deliveries)
@@ -99,7 +102,7 @@ def test_duplicates_started_no_second_answer(soaked: tuple[LocalStack, SoakRepor
     assert sum(report.executions.values()) == posted
     assert report.executions == {"SUCCEEDED": posted}
     # The duplicate executions ended at DuplicateDelivery without publishing.
-    assert len(stack.outcomes()) == REVIEWS
+    assert len(stack.flush_outcomes()) == REVIEWS
 
 
 def test_generation_is_deterministic_for_a_seed() -> None:
@@ -115,15 +118,15 @@ def test_faults_are_configured_by_environment_and_wrap_the_configured_provider(
 ) -> None:
     from reviewflow.errors import ProviderThrottledError
     from reviewflow.providers import registry
-    from reviewflow_local.stack import fault_plan_from_env, install_faults
+    from reviewflow_local.faults import fault_plan_from_env, install_faults
 
     monkeypatch = runtime_env
-    monkeypatch.setenv("REVIEWFLOW_FAULTS", "toxicity:throttle=1")
-    monkeypatch.setenv("REVIEWFLOW_FAULT_SEED", "9")
+    monkeypatch.setenv(LocalEnvVar.FAULTS, "toxicity:throttle=1")
+    monkeypatch.setenv(LocalEnvVar.FAULT_SEED, "9")
     plan = fault_plan_from_env()
     assert plan.seed == 9 and plan.rates == {"toxicity": {"throttle": 1.0}}
-    monkeypatch.setenv("REVIEWFLOW_TOXICITY_PROVIDER", "local")
-    monkeypatch.setenv("REVIEWFLOW_LLM_PROVIDER", "local")
+    monkeypatch.setenv(EnvVar.TOXICITY_PROVIDER, "local")
+    monkeypatch.setenv(EnvVar.LLM_PROVIDER, "local")
     registry.reset()
     try:
         injector = install_faults(plan)

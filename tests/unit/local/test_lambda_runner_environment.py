@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from reviewflow.contracts import EnvVar
 from reviewflow_local.lambda_runner import InProcessLambdaRunner
 
 
@@ -31,7 +32,7 @@ def probe_module(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
     module = types.ModuleType("runner_env_probe")
 
     def handler(event: object, context: object) -> dict[str, object]:
-        seen.append({"keys": frozenset(os.environ), "table": os.environ.get("REVIEWFLOW_APPROVALS_TABLE")})
+        seen.append({"keys": frozenset(os.environ), "table": os.environ.get(EnvVar.APPROVALS_TABLE)})
         return {"ok": True}
 
     module.handler = handler  # type: ignore[attr-defined]
@@ -40,10 +41,10 @@ def probe_module(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
 
 
 def test_invocations_never_add_or_remove_environment_keys(probe_module, monkeypatch) -> None:
-    for key in ("REVIEWFLOW_APPROVALS_TABLE", "REVIEWFLOW_TOXICITY_PROVIDER"):
+    for key in (EnvVar.APPROVALS_TABLE, EnvVar.TOXICITY_PROVIDER):
         monkeypatch.delenv(key, raising=False)
-    with_table = FakeFunction("a", "runner_env_probe.handler", {"REVIEWFLOW_APPROVALS_TABLE": "tbl"})
-    without = FakeFunction("b", "runner_env_probe.handler", {"REVIEWFLOW_TOXICITY_PROVIDER": "local"})
+    with_table = FakeFunction("a", "runner_env_probe.handler", {EnvVar.APPROVALS_TABLE: "tbl"})
+    without = FakeFunction("b", "runner_env_probe.handler", {EnvVar.TOXICITY_PROVIDER: "local"})
     runner = InProcessLambdaRunner([], overrides={"POWERTOOLS_TRACE_DISABLED": "true"})
     runner.reserve([with_table.environment_vars, without.environment_vars])
     before = frozenset(os.environ)
@@ -56,7 +57,7 @@ def test_invocations_never_add_or_remove_environment_keys(probe_module, monkeypa
     assert probe_module[0]["keys"] == before and probe_module[1]["keys"] == before
     assert probe_module[0]["table"] == "tbl"
     assert probe_module[1]["table"] == ""  # another function's value never leaks in
-    assert os.environ["REVIEWFLOW_APPROVALS_TABLE"] == ""
+    assert os.environ[EnvVar.APPROVALS_TABLE] == ""
 
 
 def test_an_unreserved_key_is_refused_loudly(probe_module) -> None:

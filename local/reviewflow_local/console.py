@@ -1,0 +1,141 @@
+"""What ``reviewflow`` shows a person: outcome labels, the progress line and the summary table."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import IO, Any
+
+from reviewflow.contracts import INPUT_DETAIL_TYPE, OutcomeType
+from reviewflow_local.deployment import REGION
+
+SHORT_OUTCOME: dict[str, str] = {
+    OutcomeType.RESPONSE_CREATED: "created",
+    OutcomeType.HARMFUL_CONTENT: "harmful",
+    OutcomeType.GENERATION_FAILED: "failed",
+}
+#: Widest each summary column may get (the reply column takes what the terminal has left).
+_COLUMN_CAPS = (28, 8, 9, 34, 10_000)
+
+
+def short_outcome(event: dict[str, Any]) -> str:
+    """``created``, ``harmful`` or ``failed`` (an unknown detail-type is shown as it is)."""
+    detail_type = str(event.get("detail-type"))
+    return SHORT_OUTCOME.get(detail_type, detail_type)
+
+
+def outcome_label(event: dict[str, Any]) -> str:
+    """The short outcome with its reason: ``failed (response_toxic)``."""
+    reason = (event.get("detail") or {}).get("reason")
+    return f"{short_outcome(event)} ({reason})" if reason else short_outcome(event)
+
+
+def outcome_counts(events: list[dict[str, Any]]) -> str:
+    """``2 created, 1 failed``."""
+    counts = Counter(short_outcome(event) for event in events)
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+
+
+class Progress:
+    """One updating line on a terminal, plain lines otherwise; always on stderr."""
+
+    def __init__(self, total: int, stream: IO[str] = sys.stderr) -> None:
+        self.total = total
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self._last = ""
+
+    def show(self, done: int, waiting: int) -> None:
+        elapsed = time.monotonic() - self.started
+        note = f" · {waiting} awaiting a person" if waiting else ""
+        if self.tty:
+            width = 30
+            filled = int(width * done / max(self.total, 1))
+            bar = "#" * filled + "." * (width - filled)
+            line = f"\r[{bar}] {done}/{self.total} outcomes{note} · {elapsed:.1f}s"
+            self.stream.write(line.ljust(len(self._last)))
+            self.stream.flush()
+            self._last = line
+        else:
+            line = f"{done}/{self.total} outcomes{note}"
+            if line != self._last:
+                self.stream.write(f"[{elapsed:6.1f}s] {line}\n")
+                self.stream.flush()
+                self._last = line
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def summary_table(events: list[dict[str, Any]], width: int | None = None) -> str:
+    width = width or shutil.get_terminal_size((120, 20)).columns
+    rows = [("review", "toxicity", "sentiment", "outcome", "reply")]
+    rows += [_summary_row(event) for event in sorted(events, key=lambda e: str(e["detail"].get("review_id")))]
+    widths = [min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate(_COLUMN_CAPS)]
+    widths[4] = max(10, width - sum(widths[:4]) - 8)
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append("  ".join(_fit(cell, widths[i]) for i, cell in enumerate(row)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("* a person decided at least once")
+    return "\n".join(lines)
+
+
+def _summary_row(event: dict[str, Any]) -> tuple[str, str, str, str, str]:
+    detail = event["detail"]
+    score = (detail.get("review_toxicity") or {}).get("score")
+    toxicity = "n/a" if score is None else f"{score:.2f}"
+    sentiment = (detail.get("sentiment") or {}).get("sentiment", "-")
+    outcome = outcome_label(event)
+    if detail.get("human_decisions") or detail.get("decided_by") == "reviewer":
+        outcome += " *"
+    reply = " ".join(str(detail.get("response_text") or "").split()) or "-"
+    return (str(detail.get("review_id")), toxicity, sentiment, outcome, reply)
+
+
+def _fit(text: str, width: int) -> str:
+    return (text if len(text) <= width else text[: width - 1] + "…").ljust(width)
+
+
+def run_totals(events: list[dict[str, Any]], expected: int, elapsed: float, since_start: float) -> str:
+    """The closing line of ``reviewflow run``."""
+    return (
+        f"\n{len(events)}/{expected} reviews reached an outcome ({outcome_counts(events)}) in "
+        f"{elapsed:.1f} s ({elapsed / max(expected, 1):.2f} s per review; "
+        f"{since_start:.1f} s including start-up)."
+    )
+
+
+def serve_banner(
+    *, url: str, stage_url: str, bus_name: str, input_source: str, outcomes: Path, emails: Path
+) -> str:
+    """What ``reviewflow serve`` prints once it listens, with a ready-to-paste AWS CLI call."""
+    detail = json.dumps({"review_id": "r-1", "product_id": "p-1", "review_text": "Works great."})
+    entry = {
+        "EventBusName": bus_name,
+        "Source": input_source,
+        "DetailType": INPUT_DETAIL_TYPE,
+        "Detail": detail,
+    }
+    example = (
+        f"aws --endpoint-url {url} --region {REGION} events put-events --entries '{json.dumps([entry])}'"
+    )
+    return f"""
+reviewflow local pipeline is running (Ctrl-C stops it)
+  inbox (pending approvals, emails):  {url}/
+  approval pages:                     {stage_url}/approvals/<id>
+  AWS endpoint (any region: {REGION}): {url}
+  event bus:                          {bus_name}
+  outcome events (JSON lines):        {outcomes}
+  emails (.eml):                      {emails}
+
+Post a review with the AWS CLI:
+  {example}
+"""

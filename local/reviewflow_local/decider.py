@@ -1,0 +1,99 @@
+"""Decides pending approvals through their emailed links, the way a person's browser does.
+
+``reviewflow run --decide approve|reject`` and ``reviewflow soak`` share this; they differ only in
+how each decision is chosen (one fixed answer, or a seeded mix per review and stage). Only
+approvals the table still lists as pending are decided, each once, through the first approval
+link of the email sent for it (``reviewer.decide``: GET the page, POST its form). An approval
+whose email is not in the outbox yet is simply tried again on the next call.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from reviewflow_local.outbox import Outbox, read_message
+from reviewflow_local.reviewer import PageResult, decide
+
+#: A pending approval item (``pending_approvals()``) -> ``"APPROVED"`` or ``"REJECTED"``.
+Choice = Callable[[Mapping[str, Any]], str]
+#: ``reviewer.decide``'s signature; tests pass a fake to decide without HTTP.
+Submit = Callable[..., tuple[PageResult, PageResult]]
+
+
+def always(decision: str) -> Choice:
+    """The same decision for every approval (``--decide approve`` / ``reject``)."""
+
+    def choose(item: Mapping[str, Any]) -> str:
+        return decision
+
+    return choose
+
+
+class ApprovalDecider:
+    """Opens each pending approval's emailed link and submits the chosen decision."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        choose: Choice,
+        *,
+        reviewer: str,
+        comment_prefix: str,
+        submit: Submit = decide,
+    ) -> None:
+        self.decided: Counter[str] = Counter()  # decision -> approvals it answered
+        self.errors: list[str] = []
+        self._outbox = outbox
+        self._choose = choose
+        self._reviewer = reviewer
+        self._comment_prefix = comment_prefix
+        self._submit = submit
+        self._handled: set[str] = set()
+        self._links: dict[str, str] = {}  # approval id -> first approval link of its email
+        self._read: set[Path] = set()
+
+    def decide(self, pending: Iterable[Mapping[str, Any]]) -> int:
+        """Decide every approval in ``pending`` not decided before; returns how many answered."""
+        waiting = [item for item in pending if str(item.get("approval_id")) not in self._handled]
+        if not waiting:
+            return 0
+        self._read_new_emails()
+        answered = 0
+        for item in waiting:
+            approval_id = str(item.get("approval_id"))
+            link = self._links.get(approval_id)
+            if link is None:
+                continue  # its email is not written yet
+            self._handled.add(approval_id)
+            answered += self._decide_one(approval_id, link, self._choose(item))
+        return answered
+
+    def _decide_one(self, approval_id: str, link: str, decision: str) -> int:
+        try:
+            _, result = self._submit(
+                link,
+                decision,
+                reviewer=self._reviewer,
+                comment=f"{self._comment_prefix} {decision.lower()}",
+            )
+        except Exception as exc:  # a page that does not offer the decision is a finding, not a crash
+            self.errors.append(f"{approval_id}: {type(exc).__name__}: {exc}")
+            return 0
+        if result.status != 200:
+            self.errors.append(f"{approval_id}: HTTP {result.status}")
+            return 0
+        self.decided[decision] += 1
+        return 1
+
+    def _read_new_emails(self) -> None:
+        """Parse each ``.eml`` once; one without a link yet (still being written) is read again."""
+        for path in sorted(self._outbox.folder.glob("*.eml")):
+            if path in self._read:
+                continue
+            message = read_message(path)
+            if message.approval_id and message.approval_links:
+                self._links.setdefault(message.approval_id, message.approval_links[0])
+                self._read.add(path)

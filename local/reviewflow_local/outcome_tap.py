@@ -1,0 +1,142 @@
+"""The local runtime's view of the outcome events: a rule on the bus that copies them to a queue.
+
+The rule matches only what the workflow publishes: the outcome source, one of the three outcome
+detail types, and an ``execution_id`` of the deployed state machine. A looser pattern (the source
+alone) also took events a client posts with the outcome source, which the input rule is meant to
+ignore; they then showed up as outcomes whenever the pump happened to read the queue in time.
+
+A pump thread moves the queued events into an in-memory list that callers read and wait on.
+``flush()`` reads the queue to the end on the caller's thread: every event EventBridge delivered
+before the call is in ``outcomes()`` afterwards, so "nothing was published" can be asserted
+without waiting and hoping.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from reviewflow.contracts import OUTCOME_SOURCE, OutcomeType
+from reviewflow_local.deployment import ClientFactory
+
+TAP_RULE = "reviewflow-local-outcome-tap"
+TAP_QUEUE = "reviewflow-local-outcomes"
+IDLE_POLL_SECONDS = 0.05
+
+Outcome = dict[str, Any]
+
+
+def tap_pattern(execution_arn_prefix: str) -> dict[str, Any]:
+    """The event pattern of exactly the events the workflow's ``PublishOutcome`` puts."""
+    return {
+        "source": [OUTCOME_SOURCE],
+        "detail-type": [kind.value for kind in OutcomeType],
+        "detail": {"execution_id": [{"prefix": execution_arn_prefix}]},
+    }
+
+
+class OutcomeTap:
+    """Collects the outcome events of one bus, each once, in the order they were read."""
+
+    def __init__(self, on_outcome: Callable[[Outcome], None] | None = None) -> None:
+        self._sqs: Any = None
+        self._on_outcome = on_outcome
+        self._queue_url = ""
+        self._outcomes: list[Outcome] = []
+        self._ids: set[str] = set()
+        self._changed = threading.Condition()
+        self._reading = threading.Lock()  # one reader of the queue at a time: pump or flush
+        self._stop = threading.Event()
+        self._pump: threading.Thread | None = None
+
+    def install(self, client: ClientFactory, bus_name: str, execution_arn_prefix: str) -> None:
+        """Create the queue and the rule that feeds it (before any execution starts)."""
+        self._sqs, events = client("sqs"), client("events")
+        self._queue_url = self._sqs.create_queue(QueueName=TAP_QUEUE)["QueueUrl"]
+        queue_arn = self._sqs.get_queue_attributes(QueueUrl=self._queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events.put_rule(
+            Name=TAP_RULE, EventBusName=bus_name, EventPattern=json.dumps(tap_pattern(execution_arn_prefix))
+        )
+        events.put_targets(Rule=TAP_RULE, EventBusName=bus_name, Targets=[{"Id": "tap", "Arn": queue_arn}])
+
+    def start(self) -> None:
+        self._pump = threading.Thread(target=self._run, name="reviewflow-outcomes", daemon=True)
+        self._pump.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._pump is not None:
+            self._pump.join(timeout=2)
+
+    def flush(self) -> None:
+        """Read the queue until it is empty; afterwards every delivered event is in ``outcomes()``."""
+        while self._read_once():
+            pass
+
+    def outcomes(self) -> list[Outcome]:
+        with self._changed:
+            return list(self._outcomes)
+
+    def count(self) -> int:
+        with self._changed:
+            return len(self._outcomes)
+
+    def wait_for(
+        self, condition: Callable[[list[Outcome]], bool], timeout: float, poll: float = 0.25
+    ) -> list[Outcome]:
+        """Block until ``condition(outcomes)`` holds; return the outcomes (raises on timeout)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition(list(self._outcomes)):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"condition not met in {timeout:.0f} s; {len(self._outcomes)} outcome(s)"
+                    )
+                self._changed.wait(min(poll, remaining))
+            return list(self._outcomes)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                read = self._read_once()
+            except Exception:  # moto stopped under us at shutdown
+                if self._stop.is_set():
+                    return
+                raise
+            if not read:
+                self._stop.wait(IDLE_POLL_SECONDS)
+
+    def _read_once(self) -> bool:
+        """One receive; True when it returned messages. Holding the lock from receive to append
+        is what makes ``flush`` exact: no message is ever in the pump's hands but not yet listed."""
+        with self._reading:
+            messages = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            added = []
+            for message in messages:
+                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+                event = json.loads(message["Body"])
+                if self._add(event):
+                    added.append(event)
+        if self._on_outcome is not None:
+            for event in added:
+                self._on_outcome(event)
+        return bool(messages)
+
+    def _add(self, event: Outcome) -> bool:
+        """List the event unless it was listed before (SQS delivers at least once)."""
+        event.pop("ingestion-time", None)
+        with self._changed:
+            if event.get("id") in self._ids:
+                return False
+            self._ids.add(str(event.get("id")))
+            self._outcomes.append(event)
+            self._changed.notify_all()
+        return True
