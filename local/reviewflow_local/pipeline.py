@@ -284,10 +284,10 @@ def _registry() -> Any:
 
 def _sns_notifier() -> Any:
     """The real SNS adapter for the function being run (its topic from its own settings)."""
-    from reviewflow.config import get_settings
     from reviewflow.providers.notifier import SnsNotifier
 
-    return SnsNotifier(_registry().aws_client("sns"), get_settings().notification_topic_arn)
+    registry = _registry()
+    return SnsNotifier(registry.aws_client("sns"), registry.runtime_settings().notification_topic_arn)
 
 
 def _moto_server_app() -> Any:

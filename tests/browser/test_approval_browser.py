@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reviewflow_local.stack import LocalStack
+from reviewflow_local.pipeline import LocalPipeline
 from tests.browser.conftest import (
     ARTIFACTS,
     DESKTOP,
@@ -35,7 +35,7 @@ INJECTION = (
 
 
 @pytest.fixture(scope="module", autouse=True)
-def reviews(stack: LocalStack) -> None:
+def reviews(stack: LocalPipeline) -> None:
     stack.post_reviews(
         [
             {
@@ -84,7 +84,7 @@ def record_requests(page: Any) -> list[Any]:
     return seen
 
 
-def test_approve_from_the_emailed_link_finishes_the_workflow(stack: LocalStack, new_page: Any) -> None:
+def test_approve_from_the_emailed_link_finishes_the_workflow(stack: LocalPipeline, new_page: Any) -> None:
     from playwright.sync_api import expect
 
     approval = pending_approval(stack, "br-approve", "REVIEW")
@@ -138,7 +138,7 @@ def test_approve_from_the_emailed_link_finishes_the_workflow(stack: LocalStack, 
     assert item["source_ip"]["S"] == "127.0.0.1"
 
 
-def test_edited_reply_is_what_gets_published(stack: LocalStack, new_page: Any) -> None:
+def test_edited_reply_is_what_gets_published(stack: LocalPipeline, new_page: Any) -> None:
     from playwright.sync_api import expect
 
     approval = pending_approval(stack, "br-edit", "RESPONSE")
@@ -169,7 +169,7 @@ def test_edited_reply_is_what_gets_published(stack: LocalStack, new_page: Any) -
     assert decision["response_edited"] is True
 
 
-def test_markup_in_review_and_names_is_shown_as_text(stack: LocalStack, new_page: Any) -> None:
+def test_markup_in_review_and_names_is_shown_as_text(stack: LocalPipeline, new_page: Any) -> None:
     from playwright.sync_api import expect
 
     approval = pending_approval(stack, "br-inject", "REVIEW")
@@ -205,7 +205,7 @@ def test_markup_in_review_and_names_is_shown_as_text(stack: LocalStack, new_page
 
 @pytest.mark.parametrize(("viewport", "name"), [(PHONE, "phone"), (DESKTOP, "desktop")])
 def test_review_page_is_readable_on_phone_and_desktop(
-    stack: LocalStack, new_page: Any, viewport: dict[str, int], name: str
+    stack: LocalPipeline, new_page: Any, viewport: dict[str, int], name: str
 ) -> None:
     approval = pending_approval(stack, "br-layout", "REVIEW")
     page = new_page(viewport)
@@ -227,7 +227,7 @@ def test_review_page_is_readable_on_phone_and_desktop(
     assert approval_item(stack, approval.approval_id)["status"]["S"] == "PENDING"  # looking changed nothing
 
 
-def test_cross_site_form_post_from_a_browser_is_refused(stack: LocalStack, new_page: Any) -> None:
+def test_cross_site_form_post_from_a_browser_is_refused(stack: LocalPipeline, new_page: Any) -> None:
     """Even an attacker who knows the whole link cannot make a visitor's browser decide."""
     from playwright.sync_api import expect
 
@@ -259,7 +259,7 @@ def test_cross_site_form_post_from_a_browser_is_refused(stack: LocalStack, new_p
     assert approval_item(stack, approval.approval_id)["status"]["S"] == "PENDING"
 
 
-def test_inbox_lists_pending_and_decided_approvals(stack: LocalStack, new_page: Any) -> None:
+def test_inbox_lists_pending_and_decided_approvals(stack: LocalPipeline, new_page: Any) -> None:
     from playwright.sync_api import expect
 
     outcome_of(stack, "br-approve")  # decided by the first test of this module

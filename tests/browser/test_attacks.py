@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from reviewflow_local.stack import LocalStack
+from reviewflow_local.pipeline import LocalPipeline
 from tests.browser.conftest import (
     DEADLINE,
     PendingApproval,
@@ -81,27 +81,27 @@ def form(secret: str | None, decision: str = "APPROVED", **extra: str) -> str:
     return urlencode(fields)
 
 
-def status_of(stack: LocalStack, approval: PendingApproval) -> str:
+def status_of(stack: LocalPipeline, approval: PendingApproval) -> str:
     return str(approval_item(stack, approval.approval_id)["status"]["S"])
 
 
-def execution_status(stack: LocalStack, approval: PendingApproval) -> str:
+def execution_status(stack: LocalPipeline, approval: PendingApproval) -> str:
     arn = approval_item(stack, approval.approval_id)["execution_id"]["S"]
     return str(stack.client("stepfunctions").describe_execution(executionArn=arn)["status"])
 
 
-def outcomes_for(stack: LocalStack, review_id: str) -> list[dict[str, Any]]:
+def outcomes_for(stack: LocalPipeline, review_id: str) -> list[dict[str, Any]]:
     return [e for e in stack.outcomes() if e["detail"].get("review_id") == review_id]
 
 
-def assert_untouched(stack: LocalStack, approval: PendingApproval) -> None:
+def assert_untouched(stack: LocalPipeline, approval: PendingApproval) -> None:
     assert status_of(stack, approval) == "PENDING"
     assert execution_status(stack, approval) == "RUNNING"
     assert outcomes_for(stack, approval.review_id) == []
 
 
 @pytest.fixture(scope="module", autouse=True)
-def reviews(stack: LocalStack) -> None:
+def reviews(stack: LocalPipeline) -> None:
     details = [
         {"review_id": f"atk-{name}", "product_id": "toaster-4", "rating": 2, "review_text": UNCERTAIN}
         for name in ATTACKED
@@ -119,7 +119,7 @@ def reviews(stack: LocalStack) -> None:
 
 
 @pytest.fixture
-def approval(stack: LocalStack, request: pytest.FixtureRequest) -> PendingApproval:
+def approval(stack: LocalPipeline, request: pytest.FixtureRequest) -> PendingApproval:
     return pending_approval(stack, f"atk-{request.param}", "REVIEW")
 
 
@@ -131,7 +131,7 @@ def attack(name: str) -> Any:
 
 
 @attack("replay")
-def test_replayed_post_and_approve_then_reject(stack: LocalStack, approval: PendingApproval) -> None:
+def test_replayed_post_and_approve_then_reject(stack: LocalPipeline, approval: PendingApproval) -> None:
     body = form(approval.secret, comment="first")
     first = http("POST", approval.url, body, SAME_ORIGIN)
     replay = http("POST", approval.url, body, SAME_ORIGIN)
@@ -147,7 +147,7 @@ def test_replayed_post_and_approve_then_reject(stack: LocalStack, approval: Pend
 
 
 @attack("race")
-def test_concurrent_approve_and_reject_decide_once(stack: LocalStack, approval: PendingApproval) -> None:
+def test_concurrent_approve_and_reject_decide_once(stack: LocalPipeline, approval: PendingApproval) -> None:
     start = threading.Barrier(2)
     answers: dict[str, Answer] = {}
 
@@ -170,7 +170,7 @@ def test_concurrent_approve_and_reject_decide_once(stack: LocalStack, approval: 
 
 
 @attack("tamper")
-def test_tampered_or_foreign_secret_is_refused(stack: LocalStack, approval: PendingApproval) -> None:
+def test_tampered_or_foreign_secret_is_refused(stack: LocalPipeline, approval: PendingApproval) -> None:
     flipped = approval.secret[:-1] + ("A" if approval.secret[-1] != "A" else "B")
     other = pending_approval(stack, "atk-storm", "REVIEW")  # a real secret, of another approval
     for secret in (flipped, other.secret, "", approval.secret[:22]):
@@ -182,13 +182,13 @@ def test_tampered_or_foreign_secret_is_refused(stack: LocalStack, approval: Pend
 
 
 @attack("url-only")
-def test_secret_only_in_the_url_is_refused(stack: LocalStack, approval: PendingApproval) -> None:
+def test_secret_only_in_the_url_is_refused(stack: LocalPipeline, approval: PendingApproval) -> None:
     answer = http("POST", approval.link, form(None), SAME_ORIGIN)  # ?s=<secret> on the URL, not in the body
     assert (answer.status, answer.title) == (403, "Not allowed")
     assert_untouched(stack, approval)
 
 
-def test_forged_and_unknown_ids_are_not_found(stack: LocalStack) -> None:
+def test_forged_and_unknown_ids_are_not_found(stack: LocalPipeline) -> None:
     base = f"{stack.front.stage_url}/approvals"
     forged = secrets.token_urlsafe(16)
     for approval_id in (forged, "x" * 64, "short"):
@@ -199,7 +199,7 @@ def test_forged_and_unknown_ids_are_not_found(stack: LocalStack) -> None:
 
 
 @attack("expired")
-def test_expired_approval_is_gone_and_unchanged(stack: LocalStack, approval: PendingApproval) -> None:
+def test_expired_approval_is_gone_and_unchanged(stack: LocalPipeline, approval: PendingApproval) -> None:
     # The clock cannot be moved in a running stack: move the deadline instead (as if it had passed).
     stack.client("dynamodb").update_item(
         TableName=stack.resources.table_name,
@@ -215,7 +215,7 @@ def test_expired_approval_is_gone_and_unchanged(stack: LocalStack, approval: Pen
 
 
 @attack("cross-site")
-def test_cross_site_posts_are_refused(stack: LocalStack, approval: PendingApproval) -> None:
+def test_cross_site_posts_are_refused(stack: LocalPipeline, approval: PendingApproval) -> None:
     for headers in (
         {"Content-Type": FORM, "Origin": "https://evil.example"},
         {"Content-Type": FORM, "Sec-Fetch-Site": "cross-site"},
@@ -232,7 +232,7 @@ def test_cross_site_posts_are_refused(stack: LocalStack, approval: PendingApprov
 
 
 @attack("storm")
-def test_get_storm_changes_nothing(stack: LocalStack, approval: PendingApproval) -> None:
+def test_get_storm_changes_nothing(stack: LocalPipeline, approval: PendingApproval) -> None:
     before = approval_item(stack, approval.approval_id)
     arn = before["execution_id"]["S"]
     history_before = len(stack.history(arn))
@@ -244,7 +244,7 @@ def test_get_storm_changes_nothing(stack: LocalStack, approval: PendingApproval)
     assert_untouched(stack, approval)
 
 
-def test_markup_in_review_text_and_names_is_escaped(stack: LocalStack) -> None:
+def test_markup_in_review_text_and_names_is_escaped(stack: LocalPipeline) -> None:
     approval = pending_approval(stack, "atk-html", "REVIEW")
     page = http("GET", approval.link).body
     assert SCRIPT not in page and "<iframe" not in page and "<img" not in page
@@ -284,7 +284,7 @@ def test_markup_in_review_text_and_names_is_escaped(stack: LocalStack) -> None:
         "/../outbox/../../etc/passwd",
     ],
 )
-def test_path_traversal_in_the_approval_id(stack: LocalStack, path: str) -> None:
+def test_path_traversal_in_the_approval_id(stack: LocalPipeline, path: str) -> None:
     for method, body in (("GET", None), ("POST", form("x"))):
         answer = http(method, f"{stack.front.stage_url}{path}?s=x", body, SAME_ORIGIN if body else None)
         assert answer.status in (403, 404), (method, path, answer.status)
@@ -294,7 +294,7 @@ def test_path_traversal_in_the_approval_id(stack: LocalStack, path: str) -> None
 
 
 @attack("oversize")
-def test_oversized_body_is_refused(stack: LocalStack, approval: PendingApproval) -> None:
+def test_oversized_body_is_refused(stack: LocalPipeline, approval: PendingApproval) -> None:
     for size in (70_000, 1_000_000):
         answer = http("POST", approval.url, form(approval.secret, comment="x" * size), SAME_ORIGIN)
         assert (answer.status, answer.title) == (400, "The form could not be accepted")
@@ -305,7 +305,7 @@ def test_oversized_body_is_refused(stack: LocalStack, approval: PendingApproval)
 
 
 @attack("content-type")
-def test_wrong_content_type_is_refused(stack: LocalStack, approval: PendingApproval) -> None:
+def test_wrong_content_type_is_refused(stack: LocalPipeline, approval: PendingApproval) -> None:
     as_json = json.dumps({"secret": approval.secret, "decision": "APPROVED"})
     for content_type, body in (
         ("application/json", as_json),
@@ -322,7 +322,7 @@ def test_wrong_content_type_is_refused(stack: LocalStack, approval: PendingAppro
 
 
 @attack("malformed")
-def test_malformed_forms_are_bad_requests(stack: LocalStack, approval: PendingApproval) -> None:
+def test_malformed_forms_are_bad_requests(stack: LocalPipeline, approval: PendingApproval) -> None:
     secret = approval.secret
     for body in (
         form(secret, "MAYBE"),
@@ -340,7 +340,7 @@ def test_malformed_forms_are_bad_requests(stack: LocalStack, approval: PendingAp
 
 
 @attack("ended")
-def test_decision_after_the_execution_ended_is_gone(stack: LocalStack, approval: PendingApproval) -> None:
+def test_decision_after_the_execution_ended_is_gone(stack: LocalPipeline, approval: PendingApproval) -> None:
     """The execution stopped waiting before the approval's own deadline (stopped, workflow timeout).
 
     moto's StopExecution does not end a ``.waitForTaskToken`` wait, so the test gives this item the
@@ -373,7 +373,7 @@ def test_decision_after_the_execution_ended_is_gone(stack: LocalStack, approval:
     assert outcomes_for(stack, approval.review_id) == []
 
 
-def test_task_tokens_appear_nowhere_a_person_or_a_log_can_see(stack: LocalStack) -> None:
+def test_task_tokens_appear_nowhere_a_person_or_a_log_can_see(stack: LocalPipeline) -> None:
     """Runs last: every token issued in this module, searched for in all that left the server."""
     wait_until(lambda: len(stack.outbox.messages()) > len(ATTACKED), DEADLINE, "every approval email")
     table = stack.client("dynamodb").scan(TableName=stack.resources.table_name)["Items"]
