@@ -98,3 +98,23 @@ def test_local_runtime_context_needs_no_model_and_no_aws_providers() -> None:
 def test_bedrock_model_ids_include_a_separate_sentiment_model() -> None:
     config = ReviewflowConfig(model_id="amazon.nova-pro-v1:0", sentiment_model_id="amazon.nova-micro-v1:0")
     assert config.bedrock_model_ids == ["amazon.nova-pro-v1:0", "amazon.nova-micro-v1:0"]
+
+
+@pytest.mark.parametrize(
+    ("field", "missing"),
+    [
+        ("response_prompt_version", "functions/prompts/response/v9.system.txt"),
+        ("sentiment_prompt_version", "functions/prompts/sentiment/v9.user.txt"),
+        ("reply_policy_version", "functions/policies/reply/v9.json"),
+    ],
+)
+def test_synth_refuses_a_version_whose_files_do_not_exist_and_names_them(field: str, missing: str) -> None:
+    with pytest.raises(ValueError, match=missing.replace(".", r"\.")):
+        ReviewflowConfig.from_context(FakeNode({"reviewflow": {**BEDROCK, field: "v9"}}))
+
+
+def test_versions_whose_files_exist_are_accepted() -> None:
+    config = ReviewflowConfig(
+        response_prompt_version="v1", sentiment_prompt_version="v1", reply_policy_version="v1", **BEDROCK
+    )
+    assert config.missing_versioned_files() == []

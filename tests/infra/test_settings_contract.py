@@ -20,8 +20,9 @@ EVERY_OPTION = {
     "reviewflow:openai_base_url": "http://127.0.0.1:8080/v1",
     "reviewflow:sentiment_model_id": "amazon.nova-micro-v1:0",
     "reviewflow:response_max_tokens": "300",
-    "reviewflow:sentiment_prompt_version": "v2",
-    "reviewflow:response_prompt_version": "v2",
+    "reviewflow:sentiment_prompt_version": "v1",
+    "reviewflow:response_prompt_version": "v1",
+    "reviewflow:reply_policy_version": "v1",
 }
 
 # What a CloudFormation intrinsic (Ref, Fn::GetAtt, Fn::Join) stands for when validating settings.

@@ -16,6 +16,7 @@ FUNCTIONS = (
     "ScoreToxicity",
     "DetectSentiment",
     "GenerateResponse",
+    "CheckReply",
     "RequestApproval",
     "ApprovalApi",
     "BuildOutcome",
@@ -204,7 +205,7 @@ def test_wait_for_token_tasks_have_timeouts(definition: dict[str, Any]) -> None:
         assert any("States.Timeout" in c["ErrorEquals"] for c in state["Catch"]), f"{name}: no timeout path"
 
 
-def test_state_machine_role_invokes_only_the_six_task_functions(synthesized: Synthesized) -> None:
+def test_state_machine_role_invokes_only_the_seven_task_functions(synthesized: Synthesized) -> None:
     template = synthesized.template
     granted = actions_on(statements(template, "WorkflowStateMachineRole"))
     expected = [
@@ -303,7 +304,10 @@ def test_each_function_role_grants_only_what_it_calls(synthesized: Synthesized) 
 
     assert set(granted["ValidateReview"]) == baseline
     assert set(granted["BuildOutcome"]) == baseline
-    assert set(granted["ScoreToxicity"]) == baseline | {"comprehend:DetectToxicContent"}
+    # The review, the draft, the reply about to be published and a reviewer's edit are all scored
+    # with the same provider.
+    for name in ("ScoreToxicity", "CheckReply"):
+        assert set(granted[name]) == baseline | {"comprehend:DetectToxicContent"}
     for name in ("DetectSentiment", "GenerateResponse"):
         assert set(granted[name]) == baseline | {"bedrock:InvokeModel"}
         resources = json.dumps(granted[name]["bedrock:InvokeModel"])
@@ -324,6 +328,7 @@ def test_each_function_role_grants_only_what_it_calls(synthesized: Synthesized) 
         "dynamodb:GetItem",
         "dynamodb:UpdateItem",
         "states:SendTaskSuccess",
+        "comprehend:DetectToxicContent",
     }
     send = json.dumps(granted["ApprovalApi"]["states:SendTaskSuccess"])
     assert ":stateMachine:reviewflow-review-response" in send

@@ -18,6 +18,7 @@ SUBSTITUTED_FUNCTIONS = (
     "ScoreToxicityFunctionArn",
     "DetectSentimentFunctionArn",
     "GenerateResponseFunctionArn",
+    "CheckReplyFunctionArn",
     "RequestApprovalFunctionArn",
     "BuildOutcomeFunctionArn",
 )

@@ -16,12 +16,16 @@ import pytest
 from pydantic import BaseModel
 
 from reviewflow import errors
+from reviewflow.domain.publish_gate import band_of
 from reviewflow.errors import RETRYABLE_ERROR_NAMES, ProviderThrottledError, ProviderTimeoutError
 from reviewflow.handlers import HANDLER_MODULES
 from reviewflow.models.events import ToxicityScore
+from reviewflow.models.replies import Bands, ReplyCheck
 from reviewflow.models.steps import (
     ApprovalRequest,
     OutcomeRequest,
+    PublishGateRequest,
+    ReplyCheckRequest,
     ResponseRequest,
     SentimentRequest,
     TaskDecision,
@@ -44,6 +48,22 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+def _request_model(state: dict) -> type[BaseModel] | None:
+    """The model the state's function parses its payload with (check_reply has two modes)."""
+    if state["Resource"] == "${CheckReplyFunctionArn}":
+        return PublishGateRequest if state["Parameters"].get("mode") == "publish" else ReplyCheckRequest
+    return REQUEST_MODELS.get(state["Resource"])
+
+
+def _rules(rules: list[dict]) -> list[dict]:
+    """Every comparison of a Choice, with the ones nested in And / Or / Not."""
+    flat = []
+    for rule in rules:
+        nested = rule.get("And", []) + rule.get("Or", []) + ([rule["Not"]] if "Not" in rule else [])
+        flat += _rules(nested) if nested else [rule]
+    return flat
+
+
 def _keys(parameters: dict) -> set[str]:
     return {key.removesuffix(".$") for key in parameters}
 
@@ -56,8 +76,8 @@ def _tasks() -> list[tuple[str, dict]]:
 def test_every_task_payload_matches_its_model_and_has_a_catch(name: str, state: dict) -> None:
     assert state.get("Catch"), f"{name} has no Catch: an error would lose the review's outcome"
     resource = state["Resource"]
-    if resource in REQUEST_MODELS:
-        model = REQUEST_MODELS[resource]
+    model = _request_model(state)
+    if model is not None:
         keys = _keys(state["Parameters"])
         assert keys <= set(model.model_fields), f"{name} sends fields {keys - set(model.model_fields)}"
         required = {n for n, f in model.model_fields.items() if f.is_required()}
@@ -95,12 +115,37 @@ def test_choices_read_fields_the_models_write() -> None:
         "response_toxicity": ToxicityScore,
         "review_decision": TaskDecision,
         "response_decision": TaskDecision,
+        "draft_check": ReplyCheck,
+        "reply_check": ReplyCheck,
     }
     for state in STATES.values():
-        for rule in state.get("Choices", []):
+        for rule in _rules(state.get("Choices", [])):
             parts = rule["Variable"].removeprefix("$.").split(".")
             if parts[0] in owners:
                 assert parts[1] in owners[parts[0]].model_fields, rule["Variable"]
+
+
+def test_the_review_band_choice_and_the_publish_gate_draw_the_same_bands() -> None:
+    """ReviewToxicityBand (in the ASL) and band_of (the gate, for replies) must agree at the edges."""
+    rules = STATES["ReviewToxicityBand"]["Choices"]
+    harmful = next(i for i, r in enumerate(rules) if r.get("NumericGreaterThanPath") == "$.settings.high")
+    person = next(i for i, r in enumerate(rules) if r.get("NumericGreaterThanEqualsPath") == "$.settings.low")
+    unscorable = next(i for i, r in enumerate(rules) if r.get("Variable") == "$.review_toxicity.scorable")
+    assert rules[unscorable]["BooleanEquals"] is False
+    assert rules[unscorable]["Next"] == rules[person]["Next"] != rules[harmful]["Next"]
+    assert unscorable < harmful < person  # unscorable first, then above high wins over >= low
+    bands = Bands(low=0.4, high=0.6)
+
+    def band(score: float | None) -> str:
+        return band_of(ToxicityScore(score=score, scorable=score is not None, provider="t"), bands)
+
+    assert [band(s) for s in (0.39, 0.4, 0.6, 0.61, None)] == [
+        "safe",
+        "uncertain",
+        "uncertain",
+        "harmful",
+        "unscorable",
+    ]
 
 
 def test_thresholds_are_never_literals() -> None:
@@ -226,6 +271,8 @@ NOT_MATCHED_BY_THE_WORKFLOW = {
     "Choice sends to a person; nothing raises it to the workflow",
     "ApprovalError": "storing or emailing an approval failed for a reason retrying will not fix: the "
     "human-review task's States.ALL Catch ends the review",
+    "ExecutionNotWaitingError": "raised to the approval page (SendTaskSuccess after the execution "
+    "stopped waiting), which shows 'no longer waiting'; no workflow task raises it",
 }
 
 #: Error namespaces AWS defines, and the tasks whose errors may carry them (by service integration).
