@@ -84,9 +84,17 @@ def decision_form(page: str) -> Form:
 
 
 def decide(
-    link: str, decision: str, *, reviewer: str | None = None, comment: str | None = None
+    link: str,
+    decision: str,
+    *,
+    reviewer: str | None = None,
+    comment: str | None = None,
+    fill: dict[str, str] | None = None,
 ) -> tuple[PageResult, PageResult]:
-    """``GET`` the link, then submit its form with the ``decision`` button (APPROVED/REJECTED)."""
+    """``GET`` the link, then submit its form with the ``decision`` button (APPROVED/REJECTED).
+
+    ``fill`` sets other fields the form has (the reply's text, a reason for publishing over a rule).
+    """
     shown = fetch(link, headers={"Sec-Fetch-Site": "none", "Accept": "text/html"})
     if shown.status != 200:
         raise RuntimeError(f"the approval page answered {shown.status}")
@@ -98,6 +106,10 @@ def decide(
         fields["reviewer"] = reviewer
     if comment is not None and "comment" in fields:
         fields["comment"] = comment
+    unknown = set(fill or {}) - set(fields)
+    if unknown:
+        raise ValueError(f"the approval form has no field {sorted(unknown)}")
+    fields.update(fill or {})
     fields[form.buttons[decision]] = decision
     decided = fetch(
         urljoin(link, form.action),

@@ -1,4 +1,4 @@
-"""Every path of DESIGN §1, end to end: outcome event fields and the execution history.
+"""Every path of architecture.md §1, end to end: outcome event fields and the execution history.
 
 All scenario reviews are posted at once (the executions run concurrently, as in AWS); each test
 then waits, with a deadline, for its own review's outcome. Human decisions go through the
@@ -168,7 +168,8 @@ def test_safe_review_gets_a_reply(stack: LocalPipeline) -> None:
         "ScoreReviewToxicity",
         "DetectSentiment",
         "GenerateResponse",
-        "ScoreResponseToxicity",
+        "CheckDraftReply",
+        "PublishGate",
         "PublishOutcome",
     ):
         assert state in states
