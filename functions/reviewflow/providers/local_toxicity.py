@@ -9,12 +9,24 @@ second probability maps onto the full 0-1 scale; the first onto a capped scale t
 inside the uncertain band. A sentence that is rude only through mild words therefore lands
 between 0.4 and 0.6 (a person looks at it), while real profanity stays above 0.6.
 
-``VIOLENCE_OR_THREAT``, ``HARASSMENT_OR_ABUSE``, ``INSULT`` — regular expressions (in
-``local_toxicity_rules``) for what the model misses because no swear word is involved: threats
-("I know where you live"), wishes of harm, dehumanising and name-calling aimed at people. Each
-pattern carries a fixed score; severe patterns score above the default high threshold (0.6), mild
-ones (people called "useless", "clueless", "clowns") inside the uncertain band. Patterns that
-need a speaker ("I will ...") skip negated forms ("I will never hurt you").
+``VIOLENCE_OR_THREAT``, ``HARASSMENT_OR_ABUSE``, ``INSULT`` — regular expressions for what the
+model misses because no swear word is involved. Two families, each in its own module:
+
+- aimed at the reader (``local_toxicity_rules``): threats ("I know where you live"), wishes of
+  harm, dehumanising and name-calling;
+- aimed at a third person (``local_toxicity_threats``, ``local_toxicity_doxxing``): staff,
+  couriers, owners, anyone's family, reached as "your manager", "his wife", "he/she". Harm
+  ("I'll hurt your driver"), surveillance ("I know which school your kids go to", "I'll be
+  waiting outside your store"), veiled intimidation ("it would be a shame if something
+  happened to...", "people like him tend to have accidents", "he will regret it"), harassment
+  ("I'll make his life hell") and doxxing ("I found the home address of your CEO", "everyone
+  will know where she lives").
+
+Each pattern carries a fixed score: severe threats and clear intimidation score above the default
+high threshold (0.6); mild insults and intimidation with an innocent reading inside the uncertain
+band, so a person looks. Patterns that need a speaker ("I will ...") skip negated forms ("I will
+never hurt you"), and third-party rules never target the writer's own people ("my kids") nor
+harm that comes from the product ("got hurt by the sharp edge").
 
 The text is segmented like Comprehend's (1 KB segments) and each segment split into sentences,
 because one slur in a long segment is diluted in a bag-of-words model. The text's score is the
@@ -34,12 +46,14 @@ from itertools import pairwise
 from reviewflow.domain.segmentation import split_segments, split_sentences
 from reviewflow.domain.toxicity import SegmentMaxima, unsupported_language
 from reviewflow.models.events import ToxicityScore
+from reviewflow.providers.local_toxicity_doxxing import DOXXING_PATTERNS
 from reviewflow.providers.local_toxicity_rules import (
     DIRECT_PATTERNS,
     HARASSMENT_OR_ABUSE,
     INSULT,
     VIOLENCE_OR_THREAT,
 )
+from reviewflow.providers.local_toxicity_threats import THREAT_PATTERNS
 
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset({"en"})
 
@@ -61,7 +75,8 @@ _STRONG_CURVE = ((0.0, 0.0), (0.5, 0.35), (0.8, 0.65), (1.0, 1.0))
 _MILD_CURVE = ((0.0, 0.0), (0.5, 0.35), (1.0, 0.55))
 
 _COMPILED = tuple(
-    (label, score, re.compile(pattern, re.IGNORECASE)) for label, score, pattern in DIRECT_PATTERNS
+    (label, score, re.compile(pattern, re.IGNORECASE))
+    for label, score, pattern in DIRECT_PATTERNS + THREAT_PATTERNS + DOXXING_PATTERNS
 )
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 

@@ -1,9 +1,11 @@
-"""The rule labels and the rule patterns of the offline toxicity classifier.
+"""The rule labels, the shared regex fragments and the direct-address patterns.
 
 The profanity model scores words, so it cannot see a threat or an insult written in polite
-words. The patterns here carry what it misses: "I know where you live", "kill yourself", "the
-seller is a moron". They live apart from the provider so the lexicon can grow without pushing
-the provider's own code past a readable size.
+words. The patterns here carry what it misses when the writer speaks *to* someone: "I know where
+you live", "kill yourself", "the seller is a moron". Threats, intimidation and doxxing aimed at a
+third person (staff, couriers, family) are in ``local_toxicity_threats`` and
+``local_toxicity_doxxing``; the fragments they share (who counts as a person, who is speaking,
+what makes harm the product's fault) are defined here once, so the families cannot drift apart.
 
 Each pattern is ``(label, score, regex)`` and carries a fixed score rather than a learned one, so
 a reviewer can read why a text was held: severe patterns score above the default high threshold
@@ -30,7 +32,44 @@ HARM = r"(?:kill|hurt|murder|shoot|stab|beat up|beat|punch|strangle|choke|burn|h
 INTENT_VERBS = r"(?:'ll| will| shall|'m going to| am going to|'m gonna| am gonna| gonna| want to| wanna)"
 NOT_NEGATED = r" (?:(?!never\b|not\b|n't\b)[a-z]+ ){0,2}?"
 SPEAKER_INTENT = r"\b(?:i|we)" + INTENT_VERBS + NOT_NEGATED
+# The same, for acts a shop's reply could describe harmlessly in the first person plural
+# ("we'll find your courier", "we'll show up at your door"): only a customer's "I" counts.
+I_INTENT = r"\bi" + INTENT_VERBS + NOT_NEGATED
+# The end of a clause: what a short threat ("I will find you.") is followed by.
+CLAUSE_END = r"(?=\s*(?:$|[.!,;:]))"
 
+# --- aimed at a third person (used by local_toxicity_threats and local_toxicity_doxxing)
+
+# People a threat can reach through the shop: its staff, the people who deliver for it, and
+# anyone's family. Objects ("the package", "the battery") are deliberately absent.
+ROLE = (
+    r"(?:manager|managers|staff|staffer|staff members?|driver|drivers|courier|couriers|delivery (?:guy|guys"
+    r"|man|men|boy|girl|woman|driver|drivers|person|people)|postman|mailman|owner|owners|ceo|boss|bosses"
+    r"|founder|employees?|workers?|agents?|reps?|representatives?|cashiers?|clerks?|technicians?"
+    r"|installers?|seller|family|families|kids|children|child|sons?|daughters?|wife|husband|partner"
+    r"|girlfriend|boyfriend|mother|mom|mum|father|dad|parents|brother|sister|people)"
+)
+# "your manager", "the delivery guy", "his wife", "your warehouse manager", "the store's owner",
+# "your manager's kids". Never "my"/"our": a reviewer's own family is not a target.
+PERSON = rf"(?:your|his|her|their|the|that|this|those|these) (?:[a-z']+ )??(?:{ROLE}'s )?{ROLE}\b"
+SUBJECT = rf"\b(?:he|she|{PERSON})"
+SUBJECT_ANY = rf"\b(?:he|she|they|{PERSON})"
+OBJECT = rf"(?:him|her|them|{PERSON})"
+OBJECT_ANY = rf"(?:you|him|her|them|{PERSON})"
+POSSESSIVE = rf"(?:his|her|their|{PERSON}'s)"
+# A visit or an appearance is as menacing announced as a possibility ("I might pay him a visit").
+SPEAKER_MAYBE = rf"\b(?:i|we)(?:{INTENT_VERBS}| might| may| could)" + NOT_NEGATED
+WILL = (
+    r"(?:'ll| will| is going to| are going to|'s going to|'re going to|'s gonna|'re gonna| is gonna"
+    r"| are gonna| gonna)"
+)
+# What follows harm that comes from the product or the job rather than the writer: "... get hurt
+# by the sharp corners", "... lifting a 40 kg box", "... if they use it", "... with this heater".
+NOT_FROM_PRODUCT = (
+    r"(?! (?:by|using|with|from|because|[a-z]+ing)\b"
+    r"| (?:if|when|while) (?:you|they|he|she|it|kids|children) (?:use|uses|touch|touches|play|plays"
+    r"|ride|rides|leave|leaves|plug|plugs|sit|sits|eat|eats|open|opens)\b)"
+)
 _INSULT_SUBJECT = (
     r"\b(?:you|you're|you are|u r|ur|(?:the |this |that )?(?:seller|owner|manager|staff|support team"
     r"|customer service|company|people)(?: here)?(?: is| are|'s)|(?:he|she|they)(?: is| are|'s|'re)"
