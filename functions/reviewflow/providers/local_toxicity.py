@@ -10,11 +10,23 @@ inside the uncertain band. A sentence that is rude only through mild words there
 between 0.4 and 0.6 (a person looks at it), while real profanity stays above 0.6.
 
 ``VIOLENCE_OR_THREAT``, ``HARASSMENT_OR_ABUSE``, ``INSULT`` — regular expressions for what the
-model misses because no swear word is involved: threats ("I know where you live"), wishes of
-harm, dehumanising and name-calling aimed at people. Each pattern carries a fixed score; severe
-patterns score above the default high threshold (0.6), mild ones (people called "useless",
-"clueless", "clowns") inside the uncertain band. Patterns that need a speaker ("I will ...")
-skip negated forms ("I will never hurt you").
+model misses because no swear word is involved. Two families, each in its own module:
+
+- aimed at the reader (``local_toxicity_rules``): threats ("I know where you live"), wishes of
+  harm, dehumanising and name-calling;
+- aimed at a third person (``local_toxicity_threats``, ``local_toxicity_doxxing``): staff,
+  couriers, owners, anyone's family, reached as "your manager", "his wife", "he/she". Harm
+  ("I'll hurt your driver"), surveillance ("I know which school your kids go to", "I'll be
+  waiting outside your store"), veiled intimidation ("it would be a shame if something
+  happened to...", "people like him tend to have accidents", "he will regret it"), harassment
+  ("I'll make his life hell") and doxxing ("I found the home address of your CEO", "everyone
+  will know where she lives").
+
+Each pattern carries a fixed score: severe threats and clear intimidation score above the default
+high threshold (0.6); mild insults and intimidation with an innocent reading inside the uncertain
+band, so a person looks. Patterns that need a speaker ("I will ...") skip negated forms ("I will
+never hurt you"), and third-party rules never target the writer's own people ("my kids") nor
+harm that comes from the product ("got hurt by the sharp edge").
 
 The text is segmented like Comprehend's (1 KB segments) and each segment split into sentences,
 because one slur in a long segment is diluted in a bag-of-words model. The text's score is the
@@ -34,13 +46,18 @@ from itertools import pairwise
 from reviewflow.domain.segmentation import split_segments, split_sentences
 from reviewflow.domain.toxicity import SegmentMaxima, unsupported_language
 from reviewflow.models.events import ToxicityScore
+from reviewflow.providers.local_toxicity_doxxing import DOXXING_PATTERNS
+from reviewflow.providers.local_toxicity_rules import (
+    DIRECT_PATTERNS,
+    HARASSMENT_OR_ABUSE,
+    INSULT,
+    VIOLENCE_OR_THREAT,
+)
+from reviewflow.providers.local_toxicity_threats import THREAT_PATTERNS
 
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset({"en"})
 
 PROFANITY = "PROFANITY"
-VIOLENCE_OR_THREAT = "VIOLENCE_OR_THREAT"
-HARASSMENT_OR_ABUSE = "HARASSMENT_OR_ABUSE"
-INSULT = "INSULT"
 LABELS = (HARASSMENT_OR_ABUSE, INSULT, PROFANITY, VIOLENCE_OR_THREAT)
 
 # Mild rudeness: words the profanity model weighs like real profanity, but which on their own
@@ -57,90 +74,10 @@ _MILD_WORD = re.compile(r"\b(?:" + "|".join(sorted(MILD_WORDS)) + r")\b", re.IGN
 _STRONG_CURVE = ((0.0, 0.0), (0.5, 0.35), (0.8, 0.65), (1.0, 1.0))
 _MILD_CURVE = ((0.0, 0.0), (0.5, 0.35), (1.0, 0.55))
 
-# Who a threat is aimed at: people only. Possessives ("your") are left out on purpose: a reply
-# saying "we'll beat your price" is not a threat; threats to property have their own pattern.
-_TARGET = (
-    r"(?:you|u|ya|you guys|you people|him|her|them|the seller|this seller|that seller"
-    r"|the owner|the staff|the manager|everyone)"
+_COMPILED = tuple(
+    (label, score, re.compile(pattern, re.IGNORECASE))
+    for label, score, pattern in DIRECT_PATTERNS + THREAT_PATTERNS + DOXXING_PATTERNS
 )
-_HARM = (
-    r"(?:kill|hurt|murder|shoot|stab|beat up|beat|punch|strangle|choke|burn|hunt down|come for|come after)"
-)
-# "I will", "we'll", "I'm going to", "I am gonna", ... followed by up to two non-negated words.
-_SPEAKER_INTENT = (
-    r"\b(?:i|we)(?:'ll| will| shall|'m going to| am going to|'m gonna| am gonna| gonna| want to| wanna)"
-    r" (?:(?!never\b|not\b|n't\b)[a-z]+ ){0,2}?"
-)
-_INSULT_SUBJECT = (
-    r"\b(?:you|you're|you are|u r|ur|(?:the |this |that )?(?:seller|owner|manager|staff|support team"
-    r"|customer service|company|people)(?: here)?(?: is| are|'s)|(?:he|she|they)(?: is| are|'s|'re)"
-    r"|these people are|those people are)"
-)
-_QUALIFIERS = r"(?: (?:such|a|an|total|complete|absolute|utter|bunch of|just|real|bloody|so|truly|really))*"
-
-_PATTERNS: tuple[tuple[str, float, str], ...] = (
-    # --- threats
-    (VIOLENCE_OR_THREAT, 0.92, r"\bi know where you (?:live|work|sleep)\b"),
-    (VIOLENCE_OR_THREAT, 0.9, _SPEAKER_INTENT + _HARM + r" " + _TARGET + r"\b"),
-    (
-        VIOLENCE_OR_THREAT,
-        0.9,
-        _SPEAKER_INTENT + r"find (?:you|u|ya)(?=\s*(?:$|[.!,;]|and\b|wherever\b|anywhere\b))",
-    ),
-    (VIOLENCE_OR_THREAT, 0.85, r"\b(?:better )?watch your back\b"),
-    (VIOLENCE_OR_THREAT, 0.85, r"\b(?:i'm|i am|we're|we are) coming (?:for|after) you\b"),
-    (
-        VIOLENCE_OR_THREAT,
-        0.85,
-        r"\b(?:burn|torch|blow up|smash up) (?:down )?(?:your|the seller's|their|his|her) "
-        r"(?:house|home|store|shop|warehouse|office|car|place|business)\b",
-    ),
-    (
-        VIOLENCE_OR_THREAT,
-        0.85,
-        r"\b(?:deserves?|should|ought) (?:to )?(?:die|be (?:beaten|shot|stabbed|hurt|killed|hanged|hung"
-        r"|burned|punched|strangled))\b",
-    ),
-    # --- harassment and abuse
-    (HARASSMENT_OR_ABUSE, 0.95, r"\b(?:kill|hang|hurt) (?:yourself|yourselves|urself)\b|\bkys\b"),
-    (HARASSMENT_OR_ABUSE, 0.9, r"\bgo (?:and )?die\b|\bdrop dead\b"),
-    (
-        HARASSMENT_OR_ABUSE,
-        0.85,
-        r"\bi hope (?:you|u|he|she|they|the seller|the owner|your \w+)"
-        r" (?:\w+ )?(?:die|dies|suffer|suffers|rot|rots|burn|burns|get hurt|gets hurt|get cancer)\b",
-    ),
-    (
-        HARASSMENT_OR_ABUSE,
-        0.85,
-        r"\b(?:you|you people|they|these people|those people|the staff|the seller|the owner)"
-        r"(?: are| is|'re)(?: \w+){0,2} (?:subhuman|vermin|animals|parasites|cockroaches|rats|scum)\b",
-    ),
-    (HARASSMENT_OR_ABUSE, 0.8, r"\b(?:a )?waste of (?:space|oxygen|air|skin)\b"),
-    (HARASSMENT_OR_ABUSE, 0.8, r"\bnobody (?:wants|likes|loves|cares about|would miss) (?:you|u)\b"),
-    (HARASSMENT_OR_ABUSE, 0.75, r"\bworthless (?:human|person|people|loser|piece of)\b"),
-    (HARASSMENT_OR_ABUSE, 0.45, r"\bshut up\b"),
-    # --- insults aimed at people
-    (
-        INSULT,
-        0.75,
-        _INSULT_SUBJECT + _QUALIFIERS + r" (?:idiots?|morons?|imbeciles?|cretins?|halfwits?|dimwits?"
-        r"|degenerates?|lowlifes?|scumbags?|dumbasses?)\b",
-    ),
-    (
-        INSULT,
-        0.5,
-        _INSULT_SUBJECT + _QUALIFIERS + r" (?:clowns?|fools?|amateurs?|jokers?|losers?|crooks?|liars?"
-        r"|thieves|thief|scammers?|frauds?|con artists?|a joke|a disgrace|a bunch of \w+)\b",
-    ),
-    (
-        INSULT,
-        0.48,
-        _INSULT_SUBJECT + r"(?: \w+)? (?:useless|incompetent|clueless|rude|lazy|hopeless|pathetic"
-        r"|shameless|brainless|spineless)\b",
-    ),
-)
-_COMPILED = tuple((label, score, re.compile(pattern, re.IGNORECASE)) for label, score, pattern in _PATTERNS)
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 
 
