@@ -37,7 +37,9 @@ def _rules(violations: list[PolicyViolation]) -> str:
 def refusal_section(check: ReplyCheck) -> str:
     """Why the approval was refused; the approval is still pending and the text kept for editing."""
     if check.band == "harmful":
-        labels = ", ".join(f"{name} {value:.2f}" for name, value in top_labels(check.toxicity, limit=4))
+        labels = ", ".join(
+            f"{name} {value:.2f}" for name, value in top_labels(check.toxicity, limit=4) if value > 0
+        )
         why = (
             f"<p>This reply scores <strong>{_e(format_score(check.toxicity))}</strong> for toxicity"
             f"{' (' + _e(labels) + ')' if labels else ''}, above the harmful threshold. It cannot be "
