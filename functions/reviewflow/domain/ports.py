@@ -13,6 +13,7 @@ from typing import Protocol
 
 from reviewflow.models.approvals import ApprovalRecord, DecisionAudit
 from reviewflow.models.chat import ChatMessage, ChatReply
+from reviewflow.models.evaluation import GoldenCase, JudgedReply, Verdict
 from reviewflow.models.events import Decision, ReviewPosted, ToxicityScore
 from reviewflow.models.steps import GeneratedResponse, SentimentResult
 
@@ -86,3 +87,11 @@ class WorkflowClient(Protocol):
     """Resumes a paused execution; raises ``ExecutionNotWaitingError`` when it no longer waits."""
 
     def send_task_success(self, task_token: str, output_json: str) -> None: ...
+
+
+class ReplyJudge(Protocol):
+    """Judges what the pipeline did with one golden case, criterion by criterion."""
+
+    name: str
+
+    def judge(self, case: GoldenCase, reply: JudgedReply) -> list[Verdict]: ...
