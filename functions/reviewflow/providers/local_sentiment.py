@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reviewflow.errors import ConfigurationError
+from reviewflow.models.evaluation import Candidate
 from reviewflow.models.events import ReviewPosted, Sentiment
 from reviewflow.models.steps import SentimentResult
 
@@ -108,3 +110,12 @@ class VaderSentiment:
             model_id=MODEL_ID,
             prompt_version=PROMPT_VERSION,
         )
+
+
+def vader_for(candidate: Candidate) -> VaderSentiment:
+    """The sentiment model of an offline evaluation candidate: VADER is the only one there is."""
+    if candidate.sentiment_model_id not in (None, MODEL_ID):
+        raise ConfigurationError(
+            f"candidate {candidate.name}: offline, the only sentiment model is {MODEL_ID}"
+        )
+    return VaderSentiment()

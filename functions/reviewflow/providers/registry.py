@@ -6,12 +6,16 @@ arguments. Adapter imports are inside the getters on purpose — to keep import 
 function only loads what its configuration selects (the offline models never load in AWS), not
 to dodge a cycle. ``override`` lets tests and the local runtime substitute an implementation (a
 fake, a stubbed client, a fault-injecting wrapper) without touching handler code.
+
+``sentiment_provider_for`` and ``response_writer_for`` build the provider an evaluation candidate
+(a model and prompt version) runs with, once per candidate. Their override maps candidate names
+to factories ``factory(candidate) -> provider``; other candidates get the configured provider.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -19,6 +23,7 @@ from reviewflow.config import RuntimeSettings, get_settings
 from reviewflow.domain.ports import (
     ApprovalStore,
     ChatModel,
+    EvaluationStore,
     Notifier,
     ResponseWriter,
     SentimentProvider,
@@ -27,6 +32,7 @@ from reviewflow.domain.ports import (
 )
 from reviewflow.domain.reply_policy import ReplyPolicy, load_policy
 from reviewflow.errors import ConfigurationError
+from reviewflow.models.evaluation import Candidate
 
 _T = TypeVar("_T")
 _overrides: dict[str, Any] = {}
@@ -50,19 +56,49 @@ def _overridable(name: str) -> Callable[[Callable[[], _T]], Callable[[], _T]]:
     return decorate
 
 
-_getters: dict[str, Callable[[], Any]] = {}
-_configured: dict[str, Callable[[], Any]] = {}
+def _per_candidate(name: str) -> Callable[[Callable[[Candidate], _T]], Callable[[Candidate], _T]]:
+    """A getter that builds its provider once per process and candidate (see the module docstring)."""
+
+    def decorate(build: Callable[[Candidate], _T]) -> Callable[[Candidate], _T]:
+        built: dict[str, _T] = {}
+
+        def configured_for(candidate: Candidate) -> _T:
+            key = candidate.model_dump_json()
+            return built[key] if key in built else built.setdefault(key, build(candidate))
+
+        @functools.wraps(build)
+        def get(candidate: Candidate) -> _T:
+            factory = _overrides.get(name, {}).get(candidate.name)
+            return configured_for(candidate) if factory is None else factory(candidate)  # type: ignore[no-any-return]
+
+        get.cache_clear = built.clear  # type: ignore[attr-defined]
+        _getters[name], _configured[name] = get, configured_for
+        _per_candidate_names.add(name)
+        return get
+
+    return decorate
 
 
-def configured(name: str) -> Any:
-    """The implementation the settings select, ignoring any override.
+_getters: dict[str, Callable[..., Any]] = {}
+_configured: dict[str, Callable[..., Any]] = {}
+_per_candidate_names: set[str] = set()
+
+
+def configured(name: str, *candidate: Candidate) -> Any:
+    """The implementation the settings select (for the candidate, if the getter takes one),
+    ignoring any override.
 
     A wrapper installed as an override (the local runtime's fault injection) calls this to reach
     the provider underneath it.
     """
     if name not in _configured:
         raise KeyError(f"no provider getter named {name!r}; known: {sorted(_configured)}")
-    return _configured[name]()
+    return _configured[name](*candidate)
+
+
+def _check_override(name: str, implementation: Any) -> None:
+    if name in _per_candidate_names and not isinstance(implementation, Mapping):
+        raise TypeError(f"an override of {name} maps candidate names to factory(candidate) callables")
 
 
 @contextmanager
@@ -71,6 +107,8 @@ def override(**providers: Any) -> Iterator[None]:
     unknown = set(providers) - set(_getters)
     if unknown:
         raise KeyError(f"no provider getter named {sorted(unknown)}; known: {sorted(_getters)}")
+    for name, implementation in providers.items():
+        _check_override(name, implementation)
     previous = {name: _overrides.get(name) for name in providers}
     _overrides.update(providers)
     try:
@@ -90,6 +128,7 @@ def set_override(name: str, implementation: Any | None) -> None:
     if implementation is None:
         _overrides.pop(name, None)
     else:
+        _check_override(name, implementation)
         _overrides[name] = implementation
 
 
@@ -137,7 +176,8 @@ def toxicity_provider() -> ToxicityProvider:
     return ComprehendToxicity(aws_client("comprehend"))
 
 
-def _chat_model(model_id: str) -> ChatModel:
+def chat_model(model_id: str) -> ChatModel:
+    """A chat model on ``model_id`` through the configured LLM provider (also the LLM judge's)."""
     settings = get_settings()
     if settings.llm_provider == "bedrock":
         if not model_id:
@@ -166,13 +206,14 @@ def sentiment_provider() -> SentimentProvider:
         from reviewflow.providers.local_sentiment import VaderSentiment
 
         return VaderSentiment()
+    return _llm_sentiment(settings.effective_sentiment_model_id, settings.sentiment_prompt_version)
+
+
+def _llm_sentiment(model_id: str, prompt_version: str) -> SentimentProvider:
     from reviewflow.domain.sentiment import LlmSentiment
 
-    return LlmSentiment(
-        _chat_model(settings.effective_sentiment_model_id),
-        settings.sentiment_max_attempts,
-        prompt_version=settings.sentiment_prompt_version,
-    )
+    attempts = get_settings().sentiment_max_attempts
+    return LlmSentiment(chat_model(model_id), attempts, prompt_version=prompt_version)
 
 
 @_overridable("response_writer")
@@ -182,13 +223,18 @@ def response_writer() -> ResponseWriter:
         from reviewflow.providers.template_responder import TemplateResponder
 
         return TemplateResponder()
+    return _llm_writer(settings.model_id, settings.response_prompt_version)
+
+
+def _llm_writer(model_id: str, prompt_version: str) -> ResponseWriter:
     from reviewflow.domain.responses import LlmResponseWriter
 
+    settings = get_settings()
     return LlmResponseWriter(
-        _chat_model(settings.model_id),
+        chat_model(model_id),
         max_tokens=settings.response_max_tokens,
         temperature=settings.response_temperature,
-        prompt_version=settings.response_prompt_version,
+        prompt_version=prompt_version,
     )
 
 
@@ -217,3 +263,37 @@ def workflow_client() -> WorkflowClient:
     from reviewflow.providers.workflow_client import StepFunctionsWorkflowClient
 
     return StepFunctionsWorkflowClient(aws_client("stepfunctions"))
+
+
+@_overridable("evaluation_store")
+def evaluation_store() -> EvaluationStore:
+    settings = get_settings()
+    if not settings.evaluation_bucket:
+        raise ConfigurationError("REVIEWFLOW_EVALUATION_BUCKET must name the evaluation bucket")
+    from reviewflow.providers.evaluation_store import S3EvaluationStore
+
+    return S3EvaluationStore(aws_client("s3"), settings.evaluation_bucket)
+
+
+@_per_candidate("sentiment_provider_for")
+def sentiment_provider_for(candidate: Candidate) -> SentimentProvider:
+    """The sentiment step as ``candidate`` runs it: its model and prompt version, or the deployment's."""
+    settings = get_settings()
+    if settings.llm_provider == "local":
+        from reviewflow.providers.local_sentiment import vader_for
+
+        return vader_for(candidate)
+    model_id = candidate.sentiment_model_id or settings.effective_sentiment_model_id
+    return _llm_sentiment(model_id, candidate.sentiment_prompt_version or settings.sentiment_prompt_version)
+
+
+@_per_candidate("response_writer_for")
+def response_writer_for(candidate: Candidate) -> ResponseWriter:
+    """The reply step as ``candidate`` runs it: its model at its prompt version. Offline, and for the
+    model id ``local/template-responder`` anywhere, the template responder at that version."""
+    settings = get_settings()
+    from reviewflow.providers import template_responder
+
+    if settings.llm_provider == "local" or candidate.model_id == template_responder.MODEL_ID:
+        return template_responder.responder_for(candidate)
+    return _llm_writer(candidate.model_id, candidate.prompt_version)

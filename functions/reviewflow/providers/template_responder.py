@@ -2,11 +2,11 @@
 
 No package that installs offline writes acceptable replies (see the local-runtime notes), so the
 local runtime answers from templates. Every reply is published with model id
-``local/template-responder`` and prompt version ``template/v2``, so nobody mistakes it for a
-model's work. The review text is never quoted back: it is untrusted and may be abusive. Only the
-product name and the reviewer name are used, on one line each. No template promises a refund,
-compensation, a replacement or a discount, and none carries a link, an email address or a phone
-number; a complaint is sent to customer support.
+``local/template-responder`` and its prompt version (``template/v2`` by default), so nobody
+mistakes it for a model's work. The review text is never quoted back: it is untrusted and may be
+abusive. Only the product name and the reviewer name are used, on one line each. No template
+promises a refund, compensation, a replacement or a discount, and none carries a link, an email
+address or a phone number; a complaint is sent to customer support.
 
 The set of phrasings (the tone) comes from the sentiment label and the star rating together
 (``tone``), because the label can contradict the stars (VADER reads sarcasm as praise) and a
@@ -21,7 +21,10 @@ reply that contradicts them reads as a form letter:
 * 3 stars, no rating, and the other combinations: the label's own replies, as in
   ``template/v1``.
 
-``template/v2`` is the version with the rating; ``template/v1`` answered from the label only.
+Both versions can be selected, so the evaluation suite can compare them (``docs/evaluation.md``):
+``TemplateResponder("v2")`` (the default, published as ``template/v2``) reads the rating as above;
+``TemplateResponder("v1")`` (``template/v1``, the previous behaviour) answers from the label only,
+so a 1-star review labelled POSITIVE or MIXED is told that we are glad (some things) worked.
 The phrasing is picked from the review id with SHA-256, so a review always gets the same reply
 (Python's ``hash`` is salted per process and would not be).
 """
@@ -32,11 +35,16 @@ import hashlib
 from string import Template
 from typing import Literal
 
+from reviewflow.errors import ConfigurationError
+from reviewflow.models.evaluation import Candidate
 from reviewflow.models.events import ReviewPosted, Sentiment
 from reviewflow.models.steps import GeneratedResponse, SentimentResult
 
 MODEL_ID = "local/template-responder"
-PROMPT_VERSION = "template/v2"
+#: The versions a ``TemplateResponder`` can answer with; each is published as ``template/<version>``.
+VERSIONS = ("v1", "v2")
+DEFAULT_VERSION = "v2"
+PROMPT_VERSION = f"template/{DEFAULT_VERSION}"
 
 Tone = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED", "LOW_RATING", "HIGH_RATING_CONCERN"]
 
@@ -87,8 +95,13 @@ PHRASINGS: dict[Tone, tuple[str, ...]] = {
 }
 
 
-def tone(sentiment: Sentiment, rating: int | None) -> Tone:
-    """Which phrasings answer a review with this label and star rating (see the module docstring)."""
+def tone(sentiment: Sentiment, rating: int | None, version: str = DEFAULT_VERSION) -> Tone:
+    """Which phrasings answer a review with this label and star rating (see the module docstring).
+
+    ``template/v1`` read the label only: its tone is the label, whatever the stars say.
+    """
+    if version == "v1":
+        return sentiment
     if rating is not None and rating <= 2 and sentiment != "NEGATIVE":
         return "LOW_RATING"
     if rating is not None and rating >= 4 and sentiment in ("NEGATIVE", "MIXED"):
@@ -114,14 +127,36 @@ class TemplateResponder:
     name = "template"
     model_id = MODEL_ID
 
+    def __init__(self, version: str = DEFAULT_VERSION) -> None:
+        if version not in VERSIONS:
+            raise ValueError(f"no template version {version!r}; known: {', '.join(VERSIONS)}")
+        self.version = version
+        self.prompt_version = f"template/{version}"
+
     def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
         reviewer = _one_line(review.reviewer_name)
         product = _one_line(review.product_name)
-        phrasings = PHRASINGS[tone(sentiment.sentiment, review.rating)]
+        phrasings = PHRASINGS[tone(sentiment.sentiment, review.rating, self.version)]
         template = Template(phrasings[_pick(review.review_id, len(phrasings))])
         text = template.substitute(
             greeting=f"Hi {reviewer}," if reviewer else "Hello,",
             product=product or "this product",
             stars=f"{review.rating}-star",
         )
-        return GeneratedResponse(response_text=text, model_id=MODEL_ID, prompt_version=PROMPT_VERSION)
+        return GeneratedResponse(response_text=text, model_id=MODEL_ID, prompt_version=self.prompt_version)
+
+
+def responder_for(candidate: Candidate) -> TemplateResponder:
+    """The responder an evaluation candidate names (``local/template-responder`` at ``v1``/``v2``).
+
+    Another model id is refused rather than answered from templates: a report would otherwise
+    credit that model with the templates' replies.
+    """
+    if candidate.model_id != MODEL_ID:
+        raise ConfigurationError(f"candidate {candidate.name}: offline, the only reply model is {MODEL_ID}")
+    if candidate.prompt_version not in VERSIONS:
+        raise ConfigurationError(
+            f"candidate {candidate.name}: the template responder has versions {', '.join(VERSIONS)}, "
+            f"not {candidate.prompt_version!r}"
+        )
+    return TemplateResponder(candidate.prompt_version)
