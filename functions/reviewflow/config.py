@@ -56,6 +56,8 @@ class RuntimeSettings(BaseModel):
     notification_topic_arn: str = ""
     approval_base_url: str = ""  # e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod
     ledger_ttl_days: int = Field(default=30, ge=1)
+    # The evaluation suite's bucket: datasets/ (read), results/ and reports/ (written).
+    evaluation_bucket: str = ""
 
     @property
     def effective_sentiment_model_id(self) -> str:

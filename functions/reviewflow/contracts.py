@@ -18,6 +18,11 @@ DEFAULT_INPUT_SOURCE = "reviews.storefront"
 OUTCOME_SOURCE = "reviews.response-pipeline"
 
 
+#: detail-type of the one event each evaluation ends with (source ``OUTCOME_SOURCE``). It is not an
+#: ``OutcomeType``: it answers no review, so nothing that consumes review outcomes takes it.
+EVALUATION_COMPLETED = "EVALUATION_COMPLETED"
+
+
 class OutcomeType(StrEnum):
     """detail-type of the one outcome event each review ends in."""
 
@@ -51,6 +56,7 @@ class EnvVar(StrEnum):
     NOTIFICATION_TOPIC_ARN = "REVIEWFLOW_NOTIFICATION_TOPIC_ARN"
     APPROVAL_BASE_URL = "REVIEWFLOW_APPROVAL_BASE_URL"
     LEDGER_TTL_DAYS = "REVIEWFLOW_LEDGER_TTL_DAYS"
+    EVALUATION_BUCKET = "REVIEWFLOW_EVALUATION_BUCKET"
 
 
 class LocalEnvVar(StrEnum):

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from reviewflow.models.approvals import ApprovalRecord, DecisionAudit
 from reviewflow.models.chat import ChatMessage, ChatReply
-from reviewflow.models.evaluation import GoldenCase, JudgedReply, Verdict
+from reviewflow.models.evaluation import DatasetLocation, GoldenCase, JudgedReply, Verdict
 from reviewflow.models.events import Decision, ReviewPosted, ToxicityScore
 from reviewflow.models.steps import GeneratedResponse, SentimentResult
 
@@ -95,3 +95,22 @@ class ReplyJudge(Protocol):
     name: str
 
     def judge(self, case: GoldenCase, reply: JudgedReply) -> list[Verdict]: ...
+
+
+class EvaluationStore(Protocol):
+    """The evaluation suite's bucket: datasets (read by version), case results and reports.
+
+    Keys are relative to ``bucket``; ``reviewflow.models.evaluation_steps`` names the folders.
+    """
+
+    bucket: str
+
+    def read_dataset(self, location: DatasetLocation, *, etag: str | None = None) -> tuple[str, str]:
+        """The dataset's text and ETag; with ``etag``, that version or ``InvalidInputError``."""
+        ...
+
+    def put(self, key: str, body: str, *, content_type: str) -> None: ...
+
+    def read_all(self, prefix: str) -> dict[str, str]:
+        """Every object under ``prefix``, key -> text."""
+        ...
