@@ -1,7 +1,7 @@
 """Handlers: one thin Lambda entry point per module, ``reviewflow.handlers.<name>.handler``."""
 
 #: Every handler module, in the order the workflow first reaches them (the approval API last but
-#: one: it answers the reviewer's browser, not the workflow).
+#: one: it answers the reviewer's browser, not the workflow); then the evaluation workflow's.
 HANDLER_MODULES: tuple[str, ...] = (
     "validate_review",
     "score_toxicity",
@@ -11,4 +11,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "request_approval",
     "approval_api",
     "build_outcome",
+    "prepare_evaluation",
+    "evaluate_case",
+    "aggregate_evaluation",
 )
