@@ -92,6 +92,11 @@ class ReviewflowConfig(BaseModel):
     # stack set it (an account-wide setting); False assumes the account already has one.
     api_gateway_cloudwatch_role: bool = False
 
+    # The evaluation suite (docs/evaluation.md): cases evaluated at once, and the Bedrock models an
+    # evaluation may run as candidates or as the LLM judge besides model_id and sentiment_model_id.
+    evaluation_max_concurrency: int = Field(default=4, ge=1, le=40)
+    evaluation_model_ids: list[str] = Field(default_factory=list, max_length=20)
+
     @field_validator("reviewer_email", "alarm_email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
@@ -118,6 +123,22 @@ class ReviewflowConfig(BaseModel):
         if value is not None and not _MODEL_ID.match(value):
             raise ValueError(f"{value!r} is not a Bedrock model id, inference profile id or ARN")
         return value
+
+    @field_validator("evaluation_model_ids", mode="before")
+    @classmethod
+    def _model_ids_from_text(cls, value: Any) -> Any:
+        # ``-c reviewflow:evaluation_model_ids=a,b`` arrives as text; cdk.json may give a list.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("evaluation_model_ids")
+    @classmethod
+    def _model_ids_shape(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _MODEL_ID.match(value):
+                raise ValueError(f"{value!r} is not a Bedrock model id, inference profile id or ARN")
+        return list(dict.fromkeys(values))
 
     @field_validator("event_source")
     @classmethod
@@ -173,6 +194,13 @@ class ReviewflowConfig(BaseModel):
             return []
         ids = [self.model_id, self.sentiment_model_id]
         return list(dict.fromkeys(i for i in ids if i))
+
+    @property
+    def evaluation_bedrock_model_ids(self) -> list[str]:
+        """Model ids the evaluation's case function may invoke: the pipeline's and the evaluation's."""
+        if self.llm_provider != "bedrock":
+            return []
+        return list(dict.fromkeys([*self.bedrock_model_ids, *self.evaluation_model_ids]))
 
     @classmethod
     def from_context(cls, node: _Node) -> ReviewflowConfig:

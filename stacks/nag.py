@@ -8,7 +8,7 @@ written into the template metadata (``cdk_nag.rules_to_suppress``) so reviewers 
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, App, Validations
+from aws_cdk import Acknowledgment, App, Aws, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
@@ -28,3 +28,14 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     if len(reason.strip()) < MIN_REASON_LENGTH:
         raise ValueError(f"acknowledging {rule_id} needs a real reason, got {reason!r}")
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason.strip()))
+
+
+def nag_form(resource: str) -> str:
+    """How cdk-nag prints a resource ARN built from pseudo parameters, for granular acknowledgments."""
+    for token, name in (
+        (Aws.PARTITION, "AWS::Partition"),
+        (Aws.REGION, "AWS::Region"),
+        (Aws.ACCOUNT_ID, "AWS::AccountId"),
+    ):
+        resource = resource.replace(token, f"<{name}>")
+    return resource

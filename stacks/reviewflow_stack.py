@@ -12,6 +12,7 @@ from constructs import Construct
 from stacks.config import ReviewflowConfig
 from stacks.constructs.approvals_api import ApprovalsApi
 from stacks.constructs.approvals_table import ApprovalsTable
+from stacks.constructs.evaluation import EvaluationSuite
 from stacks.constructs.events import ReviewEvents
 from stacks.constructs.functions import Functions
 from stacks.constructs.monitoring import Monitoring
@@ -67,6 +68,16 @@ class ReviewflowStack(Stack):
             retry_attempts=config.rule_retry_attempts,
             max_event_age=Duration.seconds(config.rule_max_event_age_seconds),
         )
+        evaluation = EvaluationSuite(
+            self,
+            "Evaluation",
+            config=config,
+            functions=functions,
+            bus=review_events.bus,
+            alarm_topic=notifications.alarm_topic,
+            # Named, because its role lets the distributed map start child executions of itself.
+            state_machine_name=f"{prefix}-evaluation",
+        )
         Monitoring(
             self,
             "Monitoring",
@@ -85,3 +96,5 @@ class ReviewflowStack(Stack):
         CfnOutput(self, "ApprovalsTableName", value=table.table_name)
         CfnOutput(self, "ReviewerTopicArn", value=notifications.reviewer_topic.topic_arn)
         CfnOutput(self, "InputDeadLetterQueueUrl", value=review_events.dead_letter_queue.queue_url)
+        CfnOutput(self, "EvaluationBucketName", value=evaluation.bucket.bucket_name)
+        CfnOutput(self, "EvaluationStateMachineArn", value=evaluation.state_machine.state_machine_arn)

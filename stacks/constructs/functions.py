@@ -1,14 +1,14 @@
 """The eight Lambda functions: one code asset (``functions/``), the managed Powertools layer, an
-explicit log group each, X-Ray tracing, and a role per function that grants only what it calls."""
+explicit log group each, X-Ray tracing, and a role per function that grants only what it calls.
+``Functions.build`` makes other constructs' functions (the evaluation suite's) in the same style."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Aws, Duration, Fn, RemovalPolicy
+from aws_cdk import Duration, Fn, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -16,6 +16,7 @@ from constructs import Construct
 
 from reviewflow.contracts import EnvVar
 from stacks.config import ReviewflowConfig
+from stacks.constructs.bedrock import grant_invoke_models
 from stacks.nag import acknowledge
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
@@ -47,13 +48,9 @@ RETENTION = {
     3653: logs.RetentionDays.TEN_YEARS,
 }
 
-# Cross-region inference profile ids start with a geography: us.amazon.nova-lite-v1:0.
-_PROFILE_GEO = re.compile(r"^(us|eu|apac|us-gov|jp|au|ca|global)\.(.+)$")
-_ARN = re.compile(r"^arn:(?P<partition>[^:]+):bedrock:(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.+)$")
-
 
 @dataclass(frozen=True)
-class _Spec:
+class FunctionSpec:
     name: str
     description: str
     timeout_seconds: int
@@ -64,77 +61,17 @@ class _Spec:
 TOXICITY_SCORERS = ("score_toxicity", "check_reply", "approval_api")
 
 SPECS = {
-    "validate_review": _Spec("validate_review", "Reads the posted event into a review", 10),
-    "score_toxicity": _Spec("score_toxicity", "Scores review or reply toxicity", 30),
-    "detect_sentiment": _Spec("detect_sentiment", "Asks the LLM for the review's sentiment", 90),
-    "generate_response": _Spec("generate_response", "Asks the LLM to write the reply", 120),
-    "check_reply": _Spec("check_reply", "Checks a reply's toxicity and reply policy before publishing", 30),
-    "request_approval": _Spec("request_approval", "Stores the task token and emails the reviewer", 20),
-    "approval_api": _Spec("approval_api", "Serves the approval pages and records decisions", 20),
-    "build_outcome": _Spec("build_outcome", "Assembles the one outcome event of a review", 10),
+    "validate_review": FunctionSpec("validate_review", "Reads the posted event into a review", 10),
+    "score_toxicity": FunctionSpec("score_toxicity", "Scores review or reply toxicity", 30),
+    "detect_sentiment": FunctionSpec("detect_sentiment", "Asks the LLM for the review's sentiment", 90),
+    "generate_response": FunctionSpec("generate_response", "Asks the LLM to write the reply", 120),
+    "check_reply": FunctionSpec(
+        "check_reply", "Checks a reply's toxicity and reply policy before publishing", 30
+    ),
+    "request_approval": FunctionSpec("request_approval", "Stores the task token and emails the reviewer", 20),
+    "approval_api": FunctionSpec("approval_api", "Serves the approval pages and records decisions", 20),
+    "build_outcome": FunctionSpec("build_outcome", "Assembles the one outcome event of a review", 10),
 }
-
-
-def bedrock_statements(model_ids: list[str]) -> list[iam.PolicyStatement]:
-    """``bedrock:InvokeModel`` (what Converse needs) on exactly the ARNs the model ids resolve to.
-
-    A foundation model id resolves to its foundation-model ARN in this region. A cross-region
-    inference profile id resolves to the profile in this account and region plus the foundation
-    model in every region the profile may route to. An application inference profile ARN resolves
-    to itself plus any foundation model, but only when called through that profile.
-    """
-    stack_partition, region, account = Aws.PARTITION, Aws.REGION, Aws.ACCOUNT_ID
-    direct: list[str] = []
-    through_profile: list[str] = []
-    for model_id in model_ids:
-        arn = _ARN.match(model_id)
-        if arn:
-            resource = arn["resource"]
-            kind, _, ident = resource.partition("/")
-            if kind == "foundation-model":
-                direct.append(model_id)
-            elif kind == "inference-profile":
-                geo = _PROFILE_GEO.match(ident)
-                direct.append(model_id)
-                base = geo.group(2) if geo else ident
-                direct.append(f"arn:{arn['partition']}:bedrock:*::foundation-model/{base}")
-            elif kind == "application-inference-profile":
-                direct.append(model_id)
-                through_profile.append(model_id)
-            else:
-                raise ValueError(f"unsupported Bedrock ARN for model_id: {model_id!r}")
-            continue
-        geo = _PROFILE_GEO.match(model_id)
-        if geo:
-            direct.append(f"arn:{stack_partition}:bedrock:{region}:{account}:inference-profile/{model_id}")
-            direct.append(f"arn:{stack_partition}:bedrock:*::foundation-model/{geo.group(2)}")
-        else:
-            direct.append(f"arn:{stack_partition}:bedrock:{region}::foundation-model/{model_id}")
-    statements = []
-    if direct:
-        statements.append(
-            iam.PolicyStatement(actions=["bedrock:InvokeModel"], resources=list(dict.fromkeys(direct)))
-        )
-    if through_profile:
-        statements.append(
-            iam.PolicyStatement(
-                actions=["bedrock:InvokeModel"],
-                resources=[f"arn:{stack_partition}:bedrock:*::foundation-model/*"],
-                conditions={"StringEquals": {"bedrock:InferenceProfileArn": through_profile}},
-            )
-        )
-    return statements
-
-
-def _nag_form(resource: str) -> str:
-    """How cdk-nag prints a resource ARN built from pseudo parameters, for granular acknowledgments."""
-    for token, name in (
-        (Aws.PARTITION, "AWS::Partition"),
-        (Aws.REGION, "AWS::Region"),
-        (Aws.ACCOUNT_ID, "AWS::AccountId"),
-    ):
-        resource = resource.replace(token, f"<{name}>")
-    return resource
 
 
 class Functions(Construct):
@@ -160,20 +97,20 @@ class Functions(Construct):
         # points at functions/ itself (the local runtime relies on that).
         self.code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES)
 
-        self.validate_review = self._function(
+        self.validate_review = self.build(
             SPECS["validate_review"], {EnvVar.LEDGER_TTL_DAYS: str(config.ledger_ttl_days)}
         )
-        self.score_toxicity = self._function(
+        self.score_toxicity = self.build(
             SPECS["score_toxicity"], {EnvVar.TOXICITY_PROVIDER: config.toxicity_provider}
         )
-        self.detect_sentiment = self._function(SPECS["detect_sentiment"], self._llm_environment())
-        self.generate_response = self._function(SPECS["generate_response"], self._llm_environment())
+        self.detect_sentiment = self.build(SPECS["detect_sentiment"], self.llm_environment())
+        self.generate_response = self.build(SPECS["generate_response"], self.llm_environment())
         # The publish gate and the approval page check reply texts with the same provider and policy.
-        self.check_reply = self._function(SPECS["check_reply"], self._reply_check_environment())
+        self.check_reply = self.build(SPECS["check_reply"], self.reply_check_environment())
         # request_approval and approval_api get their table/topic/API settings from ApprovalsApi.
-        self.request_approval = self._function(SPECS["request_approval"], {})
-        self.approval_api = self._function(SPECS["approval_api"], self._reply_check_environment())
-        self.build_outcome = self._function(SPECS["build_outcome"], {})
+        self.request_approval = self.build(SPECS["request_approval"], {})
+        self.approval_api = self.build(SPECS["approval_api"], self.reply_check_environment())
+        self.build_outcome = self.build(SPECS["build_outcome"], {})
 
         xray = (
             "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support "
@@ -198,17 +135,7 @@ class Functions(Construct):
             "made together with the layer version.",
         )
         for fn in (self.detect_sentiment, self.generate_response):
-            for statement in bedrock_statements(config.bedrock_model_ids):
-                fn.add_to_role_policy(statement)
-                for resource in statement.resources:
-                    if "*" in resource:
-                        acknowledge(
-                            fn.role,  # type: ignore[arg-type]
-                            f"AwsSolutions-IAM5[Resource::{_nag_form(resource)}]",
-                            "A Bedrock cross-region inference profile routes a call to the same foundation "
-                            "model in any region of its geography, so the foundation-model ARN needs a "
-                            "region wildcard; the model is named exactly, derived from the configured id.",
-                        )
+            grant_invoke_models(fn, config.bedrock_model_ids)
 
     @property
     def all(self) -> dict[str, lambda_.Function]:
@@ -227,14 +154,14 @@ class Functions(Construct):
             "BuildOutcomeFunctionArn": self.build_outcome,
         }
 
-    def _reply_check_environment(self) -> dict[EnvVar, str]:
+    def reply_check_environment(self) -> dict[EnvVar, str]:
         config = self._config
         env: dict[EnvVar, str] = {EnvVar.TOXICITY_PROVIDER: config.toxicity_provider}
         if config.reply_policy_version:
             env[EnvVar.REPLY_POLICY_VERSION] = config.reply_policy_version
         return env
 
-    def _llm_environment(self) -> dict[EnvVar, str]:
+    def llm_environment(self) -> dict[EnvVar, str]:
         config = self._config
         env: dict[EnvVar, str] = {EnvVar.LLM_PROVIDER: config.llm_provider}
         remote = config.llm_provider != "local"  # the offline responder uses no model id
@@ -251,11 +178,16 @@ class Functions(Construct):
         env.update({key: value for key, value in optional.items() if value})
         return env
 
-    def _function(self, spec: _Spec, environment: Mapping[EnvVar, str]) -> lambda_.Function:
+    def build(
+        self, spec: FunctionSpec, environment: Mapping[EnvVar, str], *, scope: Construct | None = None
+    ) -> lambda_.Function:
+        """A function in the shared style (asset, layer, runtime, own log group and role, tracing),
+        under ``scope`` (default: this construct); other constructs build theirs with it."""
         config = self._config
+        scope = scope or self
         construct_id = "".join(part.title() for part in spec.name.split("_"))
         log_group = logs.LogGroup(
-            self,
+            scope,
             f"{construct_id}Logs",
             retention=RETENTION[config.log_retention_days],
             removal_policy=RemovalPolicy.DESTROY,
@@ -263,7 +195,7 @@ class Functions(Construct):
         # An own role without the AWSLambdaBasicExecutionRole managed policy: logs go to this one
         # log group only.
         role = iam.Role(
-            self,
+            scope,
             f"{construct_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"reviewflow {spec.name}: only what this function calls",
@@ -274,7 +206,7 @@ class Functions(Construct):
             )
         )
         fn = lambda_.Function(
-            self,
+            scope,
             construct_id,
             description=f"reviewflow: {spec.description}",
             runtime=self.runtime,

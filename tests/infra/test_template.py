@@ -21,6 +21,11 @@ FUNCTIONS = (
     "ApprovalApi",
     "BuildOutcome",
 )
+EVALUATION_FUNCTIONS = (
+    "EvaluationPrepareEvaluation",
+    "EvaluationEvaluateCase",
+    "EvaluationAggregateEvaluation",
+)
 
 
 def logical_id(template: dict[str, Any], type_: str, prefix: str) -> str:
@@ -122,10 +127,17 @@ def test_rule_target_is_the_state_machine_with_retries_and_a_dead_letter_queue(
 # --- workflow ----------------------------------------------------------------------------------
 
 
+def review_machine(synthesized: Synthesized) -> dict[str, Any]:
+    """The review workflow's properties (the evaluation suite's is in test_evaluation_template.py)."""
+    logical = logical_id(synthesized.template, "AWS::StepFunctions::StateMachine", "Workflow")
+    props: dict[str, Any] = synthesized.template["Resources"][logical]["Properties"]
+    return props
+
+
 @pytest.fixture(scope="module")
 def definition(synthesized: Synthesized) -> dict[str, Any]:
     """The ASL as Step Functions will see it: the file with the template's substitutions applied."""
-    machine = synthesized.one("AWS::StepFunctions::StateMachine")["Properties"]
+    machine = review_machine(synthesized)
     text = ASL_FILE.read_text(encoding="utf-8")
     used = set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text))
     substitutions = machine["DefinitionSubstitutions"]
@@ -142,7 +154,7 @@ def definition(synthesized: Synthesized) -> dict[str, Any]:
 
 
 def test_state_machine_is_standard_traced_and_logged_without_execution_data(synthesized: Synthesized) -> None:
-    machine = synthesized.one("AWS::StepFunctions::StateMachine")["Properties"]
+    machine = review_machine(synthesized)
     assert machine["StateMachineType"] == "STANDARD"
     assert machine["StateMachineName"] == "reviewflow-review-response"
     assert machine["TracingConfiguration"] == {"Enabled": True}
@@ -153,7 +165,7 @@ def test_state_machine_is_standard_traced_and_logged_without_execution_data(synt
 
 def test_substitutions_carry_the_configured_values(synthesized: Synthesized) -> None:
     template = synthesized.template
-    subs = synthesized.one("AWS::StepFunctions::StateMachine")["Properties"]["DefinitionSubstitutions"]
+    subs = review_machine(synthesized)["DefinitionSubstitutions"]
     assert subs["LowThreshold"] == "0.4"
     assert subs["HighThreshold"] == "0.6"
     assert subs["ApprovalTimeoutSeconds"] == "172800"
@@ -235,7 +247,8 @@ def function(synthesized: Synthesized, name: str) -> dict[str, Any]:
 
 def test_functions_share_one_asset_runtime_layer_tracing_and_json_logs(synthesized: Synthesized) -> None:
     functions = synthesized.resources("AWS::Lambda::Function")
-    assert len(functions) == len(FUNCTIONS)  # no helper functions (custom resources) anywhere
+    # No helper functions (custom resources) anywhere: the pipeline's and the evaluation suite's three.
+    assert len(functions) == len(FUNCTIONS) + len(EVALUATION_FUNCTIONS)
     code_keys = {json.dumps(f["Properties"]["Code"]) for f in functions.values()}
     assert len(code_keys) == 1
     for name in FUNCTIONS:
@@ -361,7 +374,7 @@ def _as_list(value: Any) -> list[Any]:
 def test_bedrock_resources_follow_the_kind_of_model_id() -> None:
     import aws_cdk as cdk
 
-    from stacks.constructs.functions import bedrock_statements
+    from stacks.constructs.bedrock import bedrock_statements
 
     stack = cdk.Stack(cdk.App(), "S", env=cdk.Environment(account="123456789012", region="eu-west-1"))
 
@@ -462,7 +475,10 @@ def test_no_custom_resources_or_constructs_the_local_runtime_cannot_deploy(synth
     types = {r["Type"] for r in synthesized.template["Resources"].values()}
     assert not any(t.startswith("Custom::") or t == "AWS::CloudFormation::CustomResource" for t in types)
     assert "AWS::DynamoDB::GlobalTable" not in types
-    assert "AWS::S3::Bucket" not in types
+    # One bucket, the evaluation suite's, without the auto-delete custom resource (moto cannot run it).
+    assert [k for k, r in synthesized.template["Resources"].items() if r["Type"] == "AWS::S3::Bucket"] == [
+        logical_id(synthesized.template, "AWS::S3::Bucket", "EvaluationBucket")
+    ]
 
 
 def test_every_acknowledged_nag_finding_carries_a_written_reason(synthesized: Synthesized) -> None:
