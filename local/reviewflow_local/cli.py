@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reviewflow.contracts import INPUT_DETAIL_TYPE, LocalEnvVar
-from reviewflow_local import commands
+from reviewflow_local import commands, evaluation
 from reviewflow_local.synth import SynthError
 
 Command = Callable[[argparse.Namespace], int]
@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     soak.add_argument("--out", type=Path, help="write the report as JSON here")
     _common(soak, commands.soak)
+
+    evaluation.add_parser(sub)
     return parser
 
 

@@ -3,8 +3,9 @@
 The template is the unmodified ``cdk synth`` output: its assets go to the bootstrap bucket the
 template names, the bootstrap-version parameter its rule checks is put in place, and the stack is
 ``create_stack``ed. What it created is then found by resource type and by the role each resource
-plays (the rule that sends ``NEW_REVIEW_POSTED`` to the state machine, the table and topic the
-approval function is configured with), never by a name, so renaming a construct changes nothing.
+plays (the rule that sends ``NEW_REVIEW_POSTED`` to the review state machine, the state machine
+that invokes ``prepare_evaluation``, the table, topic and bucket the functions are configured
+with), never by a name, so renaming a construct changes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ REGION = "us-east-1"
 BOOTSTRAP_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 BOOTSTRAP_VERSION = "30"
 REQUEST_APPROVAL_HANDLER = "reviewflow.handlers.request_approval.handler"
+PREPARE_EVALUATION_HANDLER = "reviewflow.handlers.prepare_evaluation.handler"
+EVALUATE_CASE_HANDLER = "reviewflow.handlers.evaluate_case.handler"
 DEFAULT_STAGE = "prod"
 
 #: ``client("sqs")`` -> a boto3 client against moto (one per service, shared).
@@ -52,6 +55,8 @@ class StackResources:
     functions: dict[str, str]  # handler -> function name
     function_environments: dict[str, dict[str, str]] = field(default_factory=dict)  # by handler
     outputs: dict[str, str] = field(default_factory=dict)
+    evaluation_state_machine_arn: str = ""  # the evaluation suite's workflow, and its bucket
+    evaluation_bucket: str = ""
 
     @property
     def execution_arn_prefix(self) -> str:
@@ -107,13 +112,13 @@ def find_resources(template: dict[str, Any], stack: dict[str, Any], client: Clie
     """What the stack created, by the part each resource plays in the pipeline."""
     kinds = _ResourcesByType(template["Resources"], _physical_ids(client("cloudformation"), stack["StackId"]))
     state_machines = kinds.physical("AWS::StepFunctions::StateMachine")
-    if len(state_machines) != 1:
-        raise LocalPipelineError(f"expected one state machine in the template, found {len(state_machines)}")
-    state_machine_arn = state_machines[0]
-    bus_name, input_source, dead_letter_queues = _input_route(
-        client, kinds.physical("AWS::Events::EventBus"), state_machine_arn
+    state_machine_arn, bus_name, input_source, dead_letter_queues = _input_route(
+        client, kinds.physical("AWS::Events::EventBus"), state_machines
     )
     functions, environments = _functions(client("lambda"), kinds.physical("AWS::Lambda::Function"))
+    evaluation_arn = _invoking(
+        client("stepfunctions"), state_machines, functions.get(PREPARE_EVALUATION_HANDLER, "")
+    )
     approval_env = environments.get(REQUEST_APPROVAL_HANDLER, {})
     topic_arn = approval_env.get(EnvVar.NOTIFICATION_TOPIC_ARN, "")
     tables = kinds.physical("AWS::DynamoDB::Table")
@@ -132,6 +137,8 @@ def find_resources(template: dict[str, Any], stack: dict[str, Any], client: Clie
         functions=functions,
         function_environments=environments,
         outputs={o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])},
+        evaluation_state_machine_arn=evaluation_arn,
+        evaluation_bucket=environments.get(EVALUATE_CASE_HANDLER, {}).get(EnvVar.EVALUATION_BUCKET, ""),
     )
 
 
@@ -153,9 +160,9 @@ def _physical_ids(cloudformation: Any, stack_id: str) -> dict[str, str]:
 
 
 def _input_route(
-    client: ClientFactory, bus_names: list[str], state_machine_arn: str
-) -> tuple[str, str, list[str]]:
-    """The bus whose rule sends reviews to the state machine, the source it matches, its DLQs."""
+    client: ClientFactory, bus_names: list[str], state_machine_arns: list[str]
+) -> tuple[str, str, str, list[str]]:
+    """The state machine a rule sends reviews to, that rule's bus, the source it matches, its DLQs."""
     events = client("events")
     for name in bus_names:
         for rule in events.list_rules(EventBusName=name)["Rules"]:
@@ -163,10 +170,20 @@ def _input_route(
             if INPUT_DETAIL_TYPE not in pattern.get("detail-type", []):
                 continue
             targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=name)["Targets"]
-            if any(target["Arn"] == state_machine_arn for target in targets):
-                source = pattern.get("source", [DEFAULT_INPUT_SOURCE])[0]
-                return name, source, _dead_letter_queue_urls(client("sqs"), targets)
-    raise LocalPipelineError(f"no rule on a custom bus sends {INPUT_DETAIL_TYPE} to the state machine")
+            for target in targets:
+                if target["Arn"] in state_machine_arns:
+                    source = pattern.get("source", [DEFAULT_INPUT_SOURCE])[0]
+                    return target["Arn"], name, source, _dead_letter_queue_urls(client("sqs"), targets)
+    raise LocalPipelineError(f"no rule on a custom bus sends {INPUT_DETAIL_TYPE} to a state machine")
+
+
+def _invoking(stepfunctions: Any, state_machine_arns: list[str], function_name: str) -> str:
+    """The state machine whose definition invokes ``function_name`` ("" when none does)."""
+    for arn in state_machine_arns if function_name else []:
+        definition = stepfunctions.describe_state_machine(stateMachineArn=arn)["definition"]
+        if f':function:{function_name}"' in definition:
+            return arn
+    return ""
 
 
 def _dead_letter_queue_urls(sqs: Any, targets: list[dict[str, Any]]) -> list[str]:

@@ -327,7 +327,7 @@ def _register_cfn_types() -> None:
     Without a model moto skips the resource (a warning) yet reports ``CREATE_COMPLETE``, and a
     ``Ref`` to it resolves to nothing. Two of them matter locally and are created for real:
     ``AWS::SNS::Subscription`` (subscribe) and ``AWS::ApiGateway::Stage`` (the stage whose name
-    is in the approval links). The others (``AWS::CDK::Metadata``, queue and topic policies,
+    is in the approval links). The others (``AWS::CDK::Metadata``, queue, topic and bucket policies,
     alarms, ...) have no local effect and are only recorded.
     """
     from moto.apigateway.models import apigateway_backends
@@ -360,6 +360,7 @@ def _register_cfn_types() -> None:
         "AWS::ApiGateway::Stage": create_stage,
         "AWS::CDK::Metadata": None,
         "AWS::SQS::QueuePolicy": None,
+        "AWS::S3::BucketPolicy": None,
         "AWS::SNS::TopicPolicy": None,
         "AWS::CloudWatch::Alarm": None,
         "AWS::CloudWatch::CompositeAlarm": None,

@@ -7,10 +7,11 @@ Method:
   ``BaseClient._make_api_call`` is wrapped to record ``<signing name>:<operation>`` (the IAM
   action) and, for DynamoDB and SNS, the table or topic ARN. Calls made by other threads (the
   test's own clients, the outcome pump) carry no handler and are not counted.
-- **The state machine.** Its calls are made by the interpreter, not by botocore clients; they are
-  read from the execution histories: every ``TaskScheduled`` (``lambda:invoke``,
-  ``dynamodb:putItem``, ``events:putEvents``) and ``LambdaFunctionScheduled`` event becomes the
-  IAM action it needs.
+- **The state machines.** Their calls are made by the interpreter, not by botocore clients; they
+  are read from the execution histories of each (the review workflow's, and the evaluation
+  workflow's, whose principal is ``evaluation_state_machine``): every ``TaskScheduled``
+  (``lambda:invoke``, ``dynamodb:putItem``, ``events:putEvents``) and ``LambdaFunctionScheduled``
+  event becomes the IAM action it needs.
 - **The rule target.** The rule's role is used for ``states:StartExecution`` whenever the rule
   starts an execution.
 
@@ -18,8 +19,8 @@ Then, against the ``AWS::IAM::Policy`` statements of each role in the synthesize
 recorded call must be granted (action, and resource where it resolves), and every granted action
 must be recorded or be in ``permission_allowlist.json`` with a written reason. The scenario is a
 soak of every path without faults (approvals approved and rejected through their links at both
-stages, duplicates, invalid reviews), a second click on a decided link, and an approval whose
-email cannot be sent.
+stages, duplicates, invalid reviews), a second click on a decided link, an approval whose
+email cannot be sent, and an evaluation of two candidates over a small golden set.
 """
 
 from __future__ import annotations
@@ -37,12 +38,18 @@ from botocore.client import BaseClient
 
 from reviewflow_local import moto_patches, reviewer
 from reviewflow_local.deployment import ACCOUNT_ID, REGION
+from reviewflow_local.evaluation_runs import LocalEvaluations
 from reviewflow_local.pipeline import LocalPipeline
 from reviewflow_local.soak import run_soak
 from tests.workflow.conftest import wait_until
 
 ALLOWLIST_PATH = Path(__file__).with_name("permission_allowlist.json")
 STATE_MACHINE, RULE_TARGET, EVERY_FUNCTION = "state_machine", "rule_target", "*"
+EVALUATION_STATE_MACHINE = "evaluation_state_machine"
+STATE_MACHINES = (STATE_MACHINE, EVALUATION_STATE_MACHINE)
+#: Operations whose IAM action has another name.
+IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}
+EVALUATION_CASES = Path(__file__).with_name("evaluation_cases.jsonl")
 
 
 class CallRecorder:
@@ -75,6 +82,7 @@ class CallRecorder:
             handler = getattr(recorder._local, "handler", None)
             if handler is not None:
                 action = f"{client.meta.service_model.signing_name}:{operation_name}"
+                action = IAM_ACTIONS.get(action, action)
                 with recorder._lock:
                     recorder.calls[handler][(action, _call_resource(action, api_params))] += 1
             return original(client, operation_name, api_params)
@@ -87,6 +95,8 @@ def _call_resource(action: str, params: dict[str, Any]) -> str | None:
         return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{params['TableName']}"
     if action.startswith("sns:") and "TopicArn" in params:
         return str(params["TopicArn"])
+    if action.startswith("s3:") and "Bucket" in params:
+        return f"arn:aws:s3:::{params['Bucket']}" + (f"/{params['Key']}" if "Key" in params else "")
     return None
 
 
@@ -149,7 +159,10 @@ def _role_owners(resources: dict[str, Any]) -> dict[str, str]:
         if spec["Type"] == "AWS::Lambda::Function":
             owners[props["Role"]["Fn::GetAtt"][0]] = props["Handler"].rsplit(".", 2)[-2]
         elif spec["Type"] == "AWS::StepFunctions::StateMachine":
-            owners[props["RoleArn"]["Fn::GetAtt"][0]] = STATE_MACHINE
+            evaluation = "PrepareEvaluationFunctionArn" in props.get("DefinitionSubstitutions", {})
+            owners[props["RoleArn"]["Fn::GetAtt"][0]] = (
+                EVALUATION_STATE_MACHINE if evaluation else STATE_MACHINE
+            )
         elif spec["Type"] == "AWS::Events::Rule":
             for target in props.get("Targets", []):
                 if "RoleArn" in target:
@@ -157,18 +170,24 @@ def _role_owners(resources: dict[str, Any]) -> dict[str, str]:
     return owners
 
 
+#: The ARN of a resource whose physical id is a name, by type.
+_ARN_FORMATS = {
+    "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{{}}",
+    "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{{}}",
+    "AWS::S3::Bucket": "arn:aws:s3:::{}",
+}
+
+
 def _resolver(resources: dict[str, Any], physical: dict[str, str]) -> Callable[[Any], str | None]:
     """A statement's ``Resource`` entry -> its ARN, or None where it cannot be resolved here."""
 
     def arn_of(logical: str, attribute: str) -> str | None:
         kind, name = resources[logical]["Type"], physical.get(logical, "")
-        if attribute == "Arn" and kind == "AWS::DynamoDB::Table":
-            return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
-        if attribute == "Arn" and kind == "AWS::Lambda::Function":
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
-        if attribute == "Arn" and name.startswith("arn:"):
-            return name
-        return None
+        if attribute != "Arn":
+            return None
+        if kind in _ARN_FORMATS:
+            return _ARN_FORMATS[kind].format(name)
+        return name if name.startswith("arn:") else None
 
     def resolve(value: Any) -> str | None:
         if value == "*" or (isinstance(value, str) and value.startswith("arn:")):
@@ -177,6 +196,9 @@ def _resolver(resources: dict[str, Any], physical: dict[str, str]) -> Callable[[
             return arn_of(*value["Fn::GetAtt"])
         if isinstance(value, dict) and "Ref" in value and physical.get(value["Ref"], "").startswith("arn:"):
             return physical[value["Ref"]]
+        if isinstance(value, dict) and "Fn::Join" in value:  # e.g. a bucket's ARN + "/results/*"
+            parts = [resolve(part) if isinstance(part, dict) else part for part in value["Fn::Join"][1]]
+            return None if None in parts else value["Fn::Join"][0].join(map(str, parts))
         return None  # not resolvable here: the action check still applies
 
     return resolve
@@ -190,9 +212,9 @@ def _add(grants: Grants, document: dict[str, Any], resolve: Callable[[Any], str 
         grants.statements.append((actions, [resolve(r) for r in (raw if isinstance(raw, list) else [raw])]))
 
 
-def state_machine_calls(stack: LocalPipeline) -> set[tuple[str, str | None]]:
+def state_machine_calls(stack: LocalPipeline, principal: str = STATE_MACHINE) -> set[tuple[str, str | None]]:
     used: set[tuple[str, str | None]] = set()
-    for execution in stack.executions():
+    for execution in _executions(stack, principal):
         for event in stack.history(execution["executionArn"]):
             if "taskScheduledEventDetails" in event:
                 details = event["taskScheduledEventDetails"]
@@ -205,6 +227,13 @@ def state_machine_calls(stack: LocalPipeline) -> set[tuple[str, str | None]]:
             if "lambdaFunctionScheduledEventDetails" in event:
                 used.add(("lambda:InvokeFunction", event["lambdaFunctionScheduledEventDetails"]["resource"]))
     return used
+
+
+def _executions(stack: LocalPipeline, principal: str) -> list[dict[str, Any]]:
+    if principal == STATE_MACHINE:
+        return list(stack.executions())
+    arn = stack.resources.evaluation_state_machine_arn
+    return stack.client("stepfunctions").list_executions(stateMachineArn=arn)["executions"]  # type: ignore[no-any-return]
 
 
 # -------------------------------------------------------------------------------- scenario
@@ -221,6 +250,7 @@ def recorded(stack_factory: Any) -> Iterator[tuple[LocalPipeline, CallRecorder]]
         report = run_soak(stack, reviews=28, duplicates=3, seed=4, timeout=300)
         assert report.ok, report.violations
         _second_click(stack)
+        _evaluation(stack)
         yield stack, recorder
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
@@ -234,6 +264,19 @@ def _second_click(stack: LocalPipeline) -> None:
     assert page.status in (200, 409, 410), page.status
     with pytest.raises(ValueError, match="no decision form"):
         reviewer.decision_form(page.body)
+
+
+def _evaluation(stack: LocalPipeline) -> None:
+    """Two template versions over a small golden set: every evaluation function runs."""
+    from reviewflow.models.evaluation import Candidate
+
+    evaluations = LocalEvaluations(stack)
+    candidates = [
+        Candidate(name=f"t-{v}", model_id="local/template-responder", prompt_version=v) for v in ("v1", "v2")
+    ]
+    text = EVALUATION_CASES.read_text(encoding="utf-8")
+    run = evaluations.start(text, candidates=candidates, case_count=len(text.splitlines()))
+    assert evaluations.wait(run, 300) == "SUCCEEDED"
 
 
 def allowlist() -> dict[str, dict[str, str]]:
@@ -261,9 +304,10 @@ def test_every_recorded_call_is_granted(recorded: tuple[LocalPipeline, CallRecor
         if not grants[module].allows(action, resource)
     ]
     missing += [
-        f"state machine: {action} on {resource or '-'}"
-        for action, resource in state_machine_calls(stack)
-        if not grants[STATE_MACHINE].allows(action, resource)
+        f"{principal}: {action} on {resource or '-'}"
+        for principal in STATE_MACHINES
+        for action, resource in state_machine_calls(stack, principal)
+        if not grants[principal].allows(action, resource)
     ]
     assert missing == []
     # The recording works: the calls we know the handlers make are there.
@@ -271,6 +315,12 @@ def test_every_recorded_call_is_granted(recorded: tuple[LocalPipeline, CallRecor
     assert {"dynamodb:GetItem", "dynamodb:UpdateItem", "states:SendTaskSuccess"} <= {
         a for a, _ in recorder.calls["approval_api"]
     }
+    # The evaluation functions' S3 calls are checked against the folders they were granted.
+    bucket = f"arn:aws:s3:::{stack.resources.evaluation_bucket}"
+    assert {"s3:GetObject", "s3:PutObject"} <= {a for a, _ in recorder.calls["evaluate_case"]}
+    assert ("s3:ListBucket", bucket) in recorder.calls["aggregate_evaluation"]
+    assert grants["evaluate_case"].allows("s3:PutObject", f"{bucket}/results/e/c/case.json")
+    assert not grants["evaluate_case"].allows("s3:PutObject", f"{bucket}/reports/e/report.json")
 
 
 # Runs before the used-or-justified check below (file order): it is the only path that uses
@@ -308,12 +358,13 @@ def test_every_granted_action_is_used_or_justified(recorded: tuple[LocalPipeline
     grants = role_grants(stack)
     allowed = allowlist()
     used: dict[str, set[str]] = {module: {a for a, _ in calls} for module, calls in recorder.calls.items()}
-    used[STATE_MACHINE] = {action for action, _ in state_machine_calls(stack)}
+    for principal in STATE_MACHINES:
+        used[principal] = {action for action, _ in state_machine_calls(stack, principal)}
     used[RULE_TARGET] = {"states:StartExecution"} if any(True for _ in stack.executions()) else set()
     unused = []
     for principal, granted in grants.items():
         justified = set(allowed.get(principal, {}))
-        if principal not in (STATE_MACHINE, RULE_TARGET):
+        if principal not in (*STATE_MACHINES, RULE_TARGET):
             justified |= set(allowed.get(EVERY_FUNCTION, {}))
         for action in sorted(granted.actions - used.get(principal, set()) - justified):
             unused.append(f"{principal}: {action}")
@@ -325,7 +376,7 @@ def test_allow_list_has_no_stale_entries(recorded: tuple[LocalPipeline, CallReco
     grants = role_grants(stack)
     stale = []
     for principal, actions in allowlist().items():
-        targets = [g for p, g in grants.items() if p not in (STATE_MACHINE, RULE_TARGET)]
+        targets = [g for p, g in grants.items() if p not in (*STATE_MACHINES, RULE_TARGET)]
         scope = targets if principal == EVERY_FUNCTION else [grants.get(principal, Grants())]
         stale += [f"{principal}: {a}" for a in actions if not all(a in g.actions for g in scope)]
     assert stale == []
