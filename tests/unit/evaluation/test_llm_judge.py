@@ -272,6 +272,10 @@ def test_the_prompt_lists_the_rules_and_the_languages(case):
     )
     bare = case.model_copy(update={"rules": CaseRules(must_not_promise=False)})
     assert describe_rules(bare) == "- (no rules beyond the standing ones)"
+    product = case.model_copy(update={"rules": CaseRules(must_mention_product=True, must_not_promise=False)})
+    assert describe_rules(product) == "- Mention the product by its name: Aurora Kettle."
+    unnamed = product.model_copy(update={"review": case.review.model_copy(update={"product_name": None})})
+    assert describe_rules(unnamed) == "- Mention the product by its name: sku-kettle-7."
 
 
 def test_a_missing_judge_prompt_version_is_a_configuration_error():

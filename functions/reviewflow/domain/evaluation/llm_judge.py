@@ -134,7 +134,8 @@ def describe_rules(case: GoldenCase) -> str:
     if rules.must_thank:
         lines.append("Thank the customer.")
     if rules.must_mention_product:
-        lines.append(f"Mention the product by its name: {single_line(case.review.product_name)}.")
+        product = single_line(case.review.product_name, missing=case.review.product_id)
+        lines.append(f"Mention the product by its name: {product}.")
     lines += [
         "Mention at least one of: " + "; ".join(f'"{single_line(p)}"' for p in group) + "."
         for group in rules.must_mention
