@@ -151,8 +151,7 @@ def test_a_busy_port_is_refused_before_the_pipeline_boots(reviewflow, busy_port:
         ),
         (
             ["run", "--decide", "maybe"],
-            "reviewflow run: argument --decide: invalid choice: 'maybe' (choose from 'approve', 'reject', "
-            "'wait'); see 'reviewflow run --help'",
+            "reviewflow run: argument --decide: invalid choice: 'maybe' (choose from ",
         ),
         (
             ["run", "--timeout", "0"],
@@ -169,12 +168,14 @@ def test_a_busy_port_is_refused_before_the_pipeline_boots(reviewflow, busy_port:
             "reviewflow soak: argument --faults: fault kind 'slow' unknown; use one of ('throttle', "
             "'timeout', 'server_error', 'malformed'); see 'reviewflow soak --help'",
         ),
-        (["bake"], "reviewflow: argument {run,serve,soak}: invalid choice: 'bake' (choose from 'run', "),
+        (["bake"], "reviewflow: argument {run,serve,soak}: invalid choice: 'bake' (choose from "),
     ],
 )
 def test_a_bad_flag_or_value_is_one_line_naming_the_help(reviewflow, args: list[str], expected: str) -> None:
     line = assert_refused(reviewflow(*args))
-    assert line.startswith(expected), line
+    assert line.startswith(expected), line  # how argparse lists choices differs between Pythons
+    command = "reviewflow" if args[0] == "bake" else f"reviewflow {args[0]}"
+    assert line.endswith(f"; see '{command} --help'"), line
 
 
 def test_a_bad_fault_plan_in_the_environment_is_named(reviewflow) -> None:

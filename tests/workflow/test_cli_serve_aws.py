@@ -192,6 +192,7 @@ def test_the_printed_aws_cli_command_posts_a_review_and_stopping_names_what_is_p
 
     assert serve.stop(timeout=STEP_SECONDS) == 0
     notice = serve.wait_for(r"reviewflow: stopping with (.*)$", 5).group(1)
-    assert notice.startswith("1 approval pending (r-2); it ends with this process"), notice
-    assert "lives in memory" in notice
+    # r-1's execution may still be finishing after its outcome, so only the pending part is exact.
+    assert notice.startswith("1 approval pending (r-2)"), notice
+    assert "with this process, because the local pipeline lives in memory" in notice
     assert "Traceback" not in serve.output()
