@@ -28,7 +28,7 @@ LOCAL_DIR = ROOT / "local"
 RESULTS_DIR = ROOT / "bench" / "results"
 SAMPLES = ROOT / "samples" / "reviews.jsonl"
 ASL = ROOT / "statemachines" / "review_response.asl.json"
-PRICING = ROOT / "bench" / "pricing.json"
+PRICING = FUNCTIONS_DIR / "pricing" / "pricing.json"
 
 #: The handlers of the Lambda code asset, in the order the workflow reaches them.
 HANDLERS = HANDLER_MODULES

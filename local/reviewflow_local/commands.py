@@ -1,26 +1,34 @@
-"""What ``reviewflow run``, ``serve`` and ``soak`` do once their arguments are parsed."""
+"""What ``reviewflow run`` and ``soak`` do once their arguments are parsed (``serve``: ``cli_serve``).
+
+Each command first checks everything a user can get wrong (``cli_checks``: the input file, the
+output paths, the port, the fault plan), then creates its run folder, then boots the pipeline.
+"""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import errno
 import json
-import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from reviewflow.contracts import LocalEnvVar
-from reviewflow_local.console import Progress, outcome_label, run_totals, serve_banner, summary_table
+from reviewflow_local.cli_checks import (
+    RunFolder,
+    check_output_file,
+    check_port_free,
+    check_workdir,
+    new_run_folder,
+    port_error,
+    project_root,
+    read_reviews,
+    resolve_fault_plan,
+)
+from reviewflow_local.console import Progress, run_totals, summary_table
 from reviewflow_local.decider import ApprovalDecider, always
-from reviewflow_local.faults import FaultPlan
 from reviewflow_local.pipeline import LocalPipeline, outcome_key
-from reviewflow_local.synth import find_project_root, synthesize
+from reviewflow_local.synth import synthesize
 
 DECISIONS = {"approve": "APPROVED", "reject": "REJECTED"}
 #: How long ``run`` waits for a new outcome before it looks at the pending approvals again.
@@ -28,79 +36,44 @@ RUN_POLL_SECONDS = 0.3
 
 
 def run(args: argparse.Namespace) -> int:
-    root = find_project_root()
-    source = args.file or root / "samples" / "reviews.jsonl"
-    reviews = load_reviews(source)
-    if not reviews:
-        print(f"reviewflow: {source} holds no reviews", file=sys.stderr)
-        return 2
+    root = project_root()
+    reviews = read_reviews(args.file or root / "samples" / "reviews.jsonl")
+    workdir = checked_workdir(args, root)
+    check_output_file(args.out)
+    check_port_free(args.port)
+    faults = resolve_fault_plan(args.faults, args.seed)
     decide = args.decide or ("wait" if sys.stdin.isatty() and sys.stderr.isatty() else "approve")
-    folder = run_dir(args, root, "run")
-    out_path = args.out or folder / "outcomes.jsonl"
     run_started = time.perf_counter()
-    with (folder / "lambda.log").open("a", encoding="utf-8") as log:
-        pipeline = start_pipeline(args, root, folder, log, port=args.port, faults=fault_plan(args))
+    with (
+        new_run_folder(workdir, "run") as folder,
+        (folder.path / "lambda.log").open("a", encoding="utf-8") as log,
+    ):
+        out_path = args.out or folder.path / "outcomes.jsonl"
+        pipeline = start_pipeline(args, root, folder, log, port=args.port, faults=faults)
         try:
             return _drive(pipeline, reviews, decide, out_path, args.timeout, run_started)
         finally:
             pipeline.stop()
 
 
-def serve(args: argparse.Namespace) -> int:
-    root = find_project_root()
-    folder = run_dir(args, root, "serve")
-    out_path = args.out or folder / "outcomes.jsonl"
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    lock = threading.Lock()
-
-    def append(event: dict[str, Any]) -> None:
-        with lock, out_path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(event) + "\n")
-        print(f"outcome: {event['detail'].get('review_id')} -> {outcome_label(event)}", file=sys.stderr)
-
-    with (folder / "lambda.log").open("a", encoding="utf-8") as log:
-        pipeline = start_pipeline(
-            args,
-            root,
-            folder,
-            log,
-            port=args.port,
-            aws_endpoint=True,
-            on_outcome=append,
-            faults=fault_plan(args),
-        )
-        try:
-            banner = serve_banner(
-                url=pipeline.front.url,
-                stage_url=pipeline.front.stage_url,
-                bus_name=pipeline.resources.bus_name,
-                input_source=pipeline.resources.input_source,
-                outcomes=out_path,
-                emails=pipeline.outbox.folder,
-            )
-            print(banner, flush=True)
-            _wait_for_ctrl_c()
-        finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
-            print("\nreviewflow: stopping...", file=sys.stderr)
-            pipeline.stop()
-    return 0
-
-
 def soak(args: argparse.Namespace) -> int:
     from reviewflow_local.soak import run_soak
 
-    root = find_project_root()
-    folder = run_dir(args, root, "soak")
-    plan = fault_plan(args, default_spec=None if args.faults else f"{args.fault_rate:g}")
-    with (folder / "lambda.log").open("a", encoding="utf-8") as log:
+    root = project_root()
+    workdir = checked_workdir(args, root)
+    check_output_file(args.out)
+    plan = resolve_fault_plan(args.faults, args.seed, default_spec=f"{args.fault_rate:g}")
+    with (
+        new_run_folder(workdir, "soak") as folder,
+        (folder.path / "lambda.log").open("a", encoding="utf-8") as log,
+    ):
         pipeline = start_pipeline(args, root, folder, log, faults=plan)
         try:
             report = run_soak(
                 pipeline,
                 reviews=args.reviews,
                 duplicates=args.duplicates,
-                seed=args.seed or 0,
+                seed=plan.seed,
                 timeout=args.timeout,
                 max_in_flight=args.max_in_flight,
                 progress=lambda line: print(line, file=sys.stderr, flush=True),
@@ -111,61 +84,42 @@ def soak(args: argparse.Namespace) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report.as_dict(), indent=2), encoding="utf-8")
-    print(f"Function logs: {folder / 'lambda.log'}")
+    print(f"Function logs: {folder.path / 'lambda.log'}")
     return 0 if report.ok else 1
 
 
 # ------------------------------------------------------------------------------------ shared
 
 
-def fault_plan(args: argparse.Namespace, default_spec: str | None = None) -> FaultPlan | None:
-    """The plan from the options; ``None`` lets the pipeline read the environment variables."""
-    spec = args.faults if args.faults is not None else default_spec
-    if spec is None and args.seed is None:
-        return None
-    if spec is None:
-        spec = os.environ.get(LocalEnvVar.FAULTS)
-    seed = args.seed if args.seed is not None else int(os.environ.get(LocalEnvVar.FAULT_SEED) or 0)
-    try:
-        return FaultPlan.parse(spec, seed)
-    except ValueError as exc:
-        raise SystemExit(f"reviewflow: --faults: {exc}") from None
-
-
-def run_dir(args: argparse.Namespace, root: Path, kind: str) -> Path:
-    base = args.workdir or root / ".reviewflow"
-    folder = base / "runs" / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{kind}"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def checked_workdir(args: argparse.Namespace, root: Path) -> Path:
+    workdir: Path = args.workdir or root / ".reviewflow"
+    check_workdir(workdir)
+    return workdir
 
 
 def start_pipeline(
-    args: argparse.Namespace, root: Path, folder: Path, log: IO[str], **options: Any
+    args: argparse.Namespace, root: Path, folder: RunFolder, log: IO[str], **options: Any
 ) -> LocalPipeline:
+    """Synthesize (or take the cached template), boot the pipeline, and keep the run folder."""
     started = time.perf_counter()
     print("reviewflow: synthesizing the CDK app (cached after the first run)...", file=sys.stderr)
     assembly = synthesize(root, force=args.resynth)
     synth = (
         "cached template" if not assembly.synth_seconds else f"synthesized in {assembly.synth_seconds:.1f} s"
     )
-    pipeline = LocalPipeline(assembly, workdir=folder, log_stream=log, **options).start()
+    try:
+        pipeline = LocalPipeline(assembly, workdir=folder.path, log_stream=log, **options).start()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:  # taken between the check and the boot
+            raise port_error(int(options.get("port", 0)), exc) from None
+        raise
+    folder.keep()
     print(
         f"reviewflow: local pipeline up in {time.perf_counter() - started:.1f} s ({synth}; "
         f"deploy {pipeline.timings.deploy_seconds:.2f} s)",
         file=sys.stderr,
     )
     return pipeline
-
-
-def load_reviews(path: Path) -> list[dict[str, Any]]:
-    reviews = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip() and not line.lstrip().startswith("#"):
-            try:
-                reviews.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise SystemExit(f"reviewflow: {path}:{number}: not JSON ({exc.msg})") from None
-    return reviews
 
 
 # --------------------------------------------------------------------------------------- run
@@ -255,20 +209,3 @@ def _write_outcomes(path: Path, events: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for event in events:
             out.write(json.dumps(event) + "\n")
-
-
-def _wait_for_ctrl_c() -> None:
-    stop = threading.Event()
-    with _signals(lambda *_: stop.set()):
-        while not stop.wait(0.5):
-            pass
-
-
-@contextlib.contextmanager
-def _signals(handler: Any) -> Iterator[None]:
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

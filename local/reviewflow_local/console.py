@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import sys
 import time
@@ -113,29 +114,88 @@ def run_totals(events: list[dict[str, Any]], expected: int, elapsed: float, sinc
     )
 
 
-def serve_banner(
-    *, url: str, stage_url: str, bus_name: str, input_source: str, outcomes: Path, emails: Path
+#: The review ``serve``'s example posts: rude enough that the offline classifier holds it for a person.
+EXAMPLE_REVIEW = {"review_id": "r-1", "product_id": "p-1", "review_text": "This toaster sucks."}
+#: Any credentials do: the local endpoint checks none, and the CLI only needs some to sign with.
+EXAMPLE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+def aws_command() -> str:
+    """How to call the ``aws`` installed next to this Python (``.venv/bin/aws`` from the checkout),
+    or plain ``aws`` from the PATH when there is none."""
+    beside = Path(sys.executable).parent / "aws"
+    if not beside.is_file():
+        return "aws"
+    try:
+        relative = beside.relative_to(Path.cwd())
+    except ValueError:
+        return str(beside)
+    return str(relative) if len(relative.parts) > 1 else f"./{relative}"
+
+
+def aws_put_events_example(
+    *, url: str, bus_name: str, input_source: str, aws: str = "aws", detail: dict[str, Any] | None = None
 ) -> str:
-    """What ``reviewflow serve`` prints once it listens, with a ready-to-paste AWS CLI call."""
-    detail = json.dumps({"review_id": "r-1", "product_id": "p-1", "review_text": "Works great."})
+    """A shell command that posts one review to the local bus with the AWS CLI, credentials and
+    region included, quoted so that it can be pasted as it is."""
     entry = {
         "EventBusName": bus_name,
         "Source": input_source,
         "DetailType": INPUT_DETAIL_TYPE,
-        "Detail": detail,
+        "Detail": json.dumps(detail or EXAMPLE_REVIEW),
     }
-    example = (
-        f"aws --endpoint-url {url} --region {REGION} events put-events --entries '{json.dumps([entry])}'"
-    )
-    return f"""
-reviewflow local pipeline is running (Ctrl-C stops it)
-  inbox (pending approvals, emails):  {url}/
-  approval pages:                     {stage_url}/approvals/<id>
-  AWS endpoint (any region: {REGION}): {url}
-  event bus:                          {bus_name}
-  outcome events (JSON lines):        {outcomes}
-  emails (.eml):                      {emails}
+    variables = {**EXAMPLE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION}
+    command = [aws, "--endpoint-url", url, "events", "put-events", "--entries", json.dumps([entry])]
+    return " ".join(f"{name}={value}" for name, value in variables.items()) + " " + shlex.join(command)
 
-Post a review with the AWS CLI:
+
+def serve_banner(
+    *, url: str, stage_url: str, bus_name: str, input_source: str, outcomes: Path, emails: Path, aws: str
+) -> str:
+    """What ``reviewflow serve`` prints once it listens, with a ready-to-paste AWS CLI call."""
+    rows = [
+        ("inbox (pending approvals, emails)", f"{url}/"),
+        ("approval pages", f"{stage_url}/approvals/<id>"),
+        (f"AWS endpoint (region {REGION})", url),
+        ("event bus", bus_name),
+        ("input source, detail type", f"{input_source}, {INPUT_DETAIL_TYPE}"),
+        ("outcome events (JSON lines)", str(outcomes)),
+        ("emails (.eml)", str(emails)),
+    ]
+    width = max(len(label) for label, _ in rows) + 2
+    table = "\n".join(f"  {label + ':':<{width}}{value}" for label, value in rows)
+    where = " from this folder" if not Path(aws).is_absolute() and aws != "aws" else ""
+    example = aws_put_events_example(url=url, bus_name=bus_name, input_source=input_source, aws=aws)
+    return f"""
+reviewflow local pipeline is running (Ctrl-C stops it; all but outcomes and emails is in memory)
+{table}
+
+Post a review with the AWS CLI{where} (any credentials do; nothing leaves the machine):
   {example}
+That review waits for a person: open the inbox and follow the email's link. Give each review a
+new review_id: a repeated one is a duplicate delivery and gets no second outcome.
 """
+
+
+def stop_notice(pending: list[dict[str, Any]], running: int) -> str:
+    """The line ``serve`` prints when it stops: what ends with the process."""
+    others = max(running - len(pending), 0)
+    if not pending and not others:
+        return "reviewflow: stopping; no approval was pending and no review in progress"
+    parts = []
+    if pending:
+        ids = sorted({str(item.get("review_id")) for item in pending})
+        shown = ", ".join(ids[:10]) + (", ..." if len(ids) > 10 else "")
+        parts.append(f"{_plural(len(pending), 'approval')} pending ({shown})")
+    if others:
+        parts.append(f"{_plural(others, 'more review' if pending else 'review')} in progress")
+    one = len(pending) + others == 1
+    return (
+        f"reviewflow: stopping with {' and '.join(parts)}; {'it ends' if one else 'they end'} with this "
+        "process, because the local pipeline lives in memory "
+        f"(post {'that review' if one else 'those reviews'} again after the next start)"
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -23,6 +23,13 @@ from reviewflow.presentation.formatting import (
 EXCERPT_CHARS = 500
 MAX_SUBJECT_CHARS = 99
 SENDER = "reviewflow <no-reply@reviewflow.invalid>"
+# Inline styles (mail clients drop <style> blocks): fit a 390-px phone, wrap long words and links.
+_BODY_STYLE = (
+    "margin:0;padding:12px;max-width:40rem;font:16px/1.5 system-ui,sans-serif;overflow-wrap:anywhere"
+)
+_QUOTE_STYLE = (
+    "margin:0 0 12px;padding:8px;border-left:4px solid #a8a29e;white-space:pre-wrap;overflow-wrap:anywhere"
+)
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -98,19 +105,25 @@ def html_body(record: ApprovalRecord, link: str) -> str:
     ]
     if snapshot.sentiment:
         facts.append(("Sentiment", snapshot.sentiment))
-    rows = "".join(f"<tr><th align=left>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts)
+    rows = "".join(
+        f'<tr><th align=left valign=top style="padding-right:8px;white-space:nowrap">{e(k)}</th>'
+        f'<td style="overflow-wrap:anywhere;word-break:break-word">{e(v)}</td></tr>'
+        for k, v in facts
+    )
     reply = ""
     if record.stage is Stage.RESPONSE:
         reply = (
             f"<p><strong>Draft reply</strong> (toxicity {e(_labels_line(record, response=True))}):</p>"
-            f'<blockquote style="white-space:pre-wrap">{e(snapshot.response_text or "")}</blockquote>'
+            f'<blockquote style="{_QUOTE_STYLE}">{e(snapshot.response_text or "")}</blockquote>'
         )
     return (
-        '<!doctype html><html><head><meta charset="utf-8"></head><body>'
+        '<!doctype html><html><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"></head>'
+        f'<body style="{_BODY_STYLE}">'
         f"<p><strong>{e(STAGE_QUESTION[record.stage])}</strong></p><p>{e(STAGE_EFFECT[record.stage])}</p>"
-        f"<table>{rows}</table>"
+        f'<table style="border-collapse:collapse;max-width:100%">{rows}</table>'
         "<p><strong>Review text</strong> (written by a customer; untrusted):</p>"
-        f'<blockquote style="white-space:pre-wrap">{e(excerpt(review.review_text))}</blockquote>'
+        f'<blockquote style="{_QUOTE_STYLE}">{e(excerpt(review.review_text))}</blockquote>'
         f"{reply}"
         f"<p>Decide before {e(format_deadline(record.expires_at_datetime))}.</p>"
         f'<p><a href="{e(link)}">Open the approval page</a> (opening it changes nothing).</p>'
