@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     options = {"run": _run_options, "serve": _serve_options, "soak": _soak_options}
     for name, (summary, description) in COMMANDS.items():
         options[name](sub.add_parser(name, help=summary, description=description))
-    evaluation.add_parser(sub)
+    evaluation.add_parser(sub, seconds=_positive_seconds)
     return parser
 
 

@@ -1,94 +1,143 @@
 """``reviewflow eval``: candidates compared on a golden set, in the local pipeline.
 
-Checks every argument before anything starts (a usage error is one line and exit code 2), runs
-the evaluation workflow through ``LocalEvaluations``, prints a comparison table, downloads
-report.json, report.md and chart.svg into the run folder (and ``--out``), and with ``--baseline``
+Checks every argument before anything boots (a refusal is one ``CliError`` line and exit status
+2), runs the evaluation workflow through ``LocalEvaluations``, prints a comparison table, keeps
+report.json, report.md and chart.svg in the run folder (and ``--out``), and with ``--baseline``
 exits 1 when ``compare_to_baseline`` reports a regression. docs/evaluation.md has the details.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from reviewflow.models.evaluation import Candidate
+from reviewflow.models.evaluation_report import EvaluationReport
+from reviewflow_local.cli_checks import CliError, new_run_folder, project_root
+from reviewflow_local.commands import checked_workdir, start_pipeline
 from reviewflow_local.evaluation_console import EvaluationProgress, comparison_table
-from reviewflow_local.evaluation_runs import LocalEvaluations, UsageError, parse_candidate
+from reviewflow_local.evaluation_runs import LocalEvaluations, parse_candidate
 
 DEFAULT_DATASET = Path("evals") / "golden" / "v1.jsonl"
 DEFAULT_CANDIDATES = (
     "template-v1=local/template-responder@v1",
     "template-v2=local/template-responder@v2",
 )
+SUMMARY = "evaluate candidates (a model and a prompt version) on a golden set"
+DESCRIPTION = (
+    "Run every case of a golden set through each candidate's review steps in the local pipeline's "
+    "evaluation workflow, judge the replies, and print a comparison of the candidates. Exits 0 when "
+    "the evaluation completed (and, with --baseline, did not regress), 1 when it failed or "
+    "regressed, 2 when the command was refused before it started."
+)
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
-    command: argparse.ArgumentParser = sub.add_parser(
-        "eval", help="evaluate candidates (model x prompt version) on a golden set in the local pipeline"
+def add_parser(sub: Any, *, seconds: Callable[[str], float]) -> argparse.ArgumentParser:
+    """The ``eval`` subcommand; ``seconds`` is the CLI's positive-seconds value type."""
+    command: argparse.ArgumentParser = sub.add_parser("eval", help=SUMMARY, description=DESCRIPTION)
+    command.add_argument(
+        "--dataset",
+        type=Path,
+        help=f"golden set, one GoldenCase per JSON line, evals/README.md (default: {DEFAULT_DATASET})",
     )
-    command.add_argument("--dataset", type=Path, help=f"golden set, JSON lines (default: {DEFAULT_DATASET})")
     command.add_argument(
         "--candidate",
         action="append",
         metavar="NAME=MODEL_ID@PROMPT_VERSION",
-        help="a candidate to evaluate; repeat for more (default: " + " and ".join(DEFAULT_CANDIDATES) + ")",
+        help="a candidate to evaluate; repeat for more. Offline the model is local/template-responder "
+        f"at v1 or v2 (default: {' and '.join(DEFAULT_CANDIDATES)})",
     )
-    command.add_argument("--judge", choices=["rule", "llm"], default="rule", help="who judges the replies")
-    command.add_argument("--judge-model", help="model id of the llm judge")
-    command.add_argument("--baseline", type=Path, help="exit 1 when the report regresses against this one")
-    command.add_argument("--out", type=Path, help="also write report.json, report.md and chart.svg here")
-    command.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
-    command.add_argument("--workdir", type=Path, help="where runs are kept (default: .reviewflow)")
-    command.add_argument("--resynth", action="store_true", help="synthesize even if the template is current")
-    command.set_defaults(handler=evaluate)
+    command.add_argument(
+        "--judge",
+        choices=["rule", "llm"],
+        default="rule",
+        help="who judges the replies; llm needs a model, which the local runtime lacks "
+        "(default: %(default)s)",
+    )
+    command.add_argument(
+        "--baseline",
+        type=Path,
+        help="exit 1 when a candidate regressed against this report.json (default: no comparison)",
+    )
+    command.add_argument(
+        "--out",
+        type=Path,
+        help="also copy report.json, report.md and chart.svg into this folder (default: the run folder only)",
+    )
+    command.add_argument(
+        "--timeout",
+        type=seconds,
+        default=1800.0,
+        help="stop waiting for the evaluation after this many seconds, then exit 1 (default: %(default)g)",
+    )
+    command.add_argument(
+        "--workdir",
+        type=Path,
+        help="where each run gets its folder (runs/<time>-eval/) for the report and function logs "
+        "(default: .reviewflow in the project)",
+    )
+    command.add_argument(
+        "--resynth",
+        action="store_true",
+        help="synthesize the CDK app even if the cached template is current (default: use the cache)",
+    )
+    command.set_defaults(handler=evaluate, command_parser=command)
     return command
-
-
-def evaluate(args: argparse.Namespace) -> int:
-    """The command: 0 when the evaluation completed (and did not regress), 1 if not, 2 for usage."""
-    # moto warns that it ignores ToleratedFailureCountPath (every child here catches its errors).
-    logging.getLogger("moto").setLevel(logging.ERROR)
-    try:
-        plan = plan_from(args)
-    except UsageError as exc:
-        print(f"reviewflow eval: {exc}", file=sys.stderr)
-        return 2
-    return run_plan(args, plan)
 
 
 @dataclass(frozen=True)
 class Plan:
+    """What the arguments name, checked."""
+
     dataset: Path
     text: str
     case_count: int
     candidates: list[Candidate]
-    baseline: dict[str, Any] | None
+    baseline: EvaluationReport | None
 
 
-def plan_from(args: argparse.Namespace) -> Plan:
-    """Everything the arguments name, checked before anything starts."""
+def evaluate(args: argparse.Namespace) -> int:
+    """The command: 0 when the evaluation completed and did not regress, 1 otherwise."""
+    # moto warns that it ignores ToleratedFailureCountPath (every child execution catches its errors).
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    root = project_root()
+    plan = plan_from(args, root)
+    workdir = checked_workdir(args, root)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        raise CliError(f"--out {args.out} is a file; give a folder for report.json, report.md and chart.svg")
+    return run_plan(args, plan, root, workdir)
+
+
+def plan_from(args: argparse.Namespace, root: Path) -> Plan:
     from reviewflow.domain.evaluation.dataset import DatasetError, parse_dataset
-    from reviewflow_local.synth import find_project_root
 
     if args.judge == "llm":
-        raise UsageError(
-            "--judge llm needs a language model, and the local runtime has none: use --judge rule"
-        )
-    dataset = args.dataset or find_project_root() / DEFAULT_DATASET
+        raise CliError("--judge llm needs a language model and the local runtime has none; use --judge rule")
+    dataset: Path = args.dataset or root / DEFAULT_DATASET
     try:
         text = dataset.read_text(encoding="utf-8")
-        cases = parse_dataset(text)
-    except OSError as exc:
-        raise UsageError(f"cannot read the dataset {dataset}: {exc.strerror or exc}") from None
+        cases = parse_dataset(text, source=dataset.name)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(
+            f"cannot read the dataset {dataset} ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
     except DatasetError as exc:
-        raise UsageError(f"{dataset}: {' '.join(str(exc).split())}") from None
-    candidates = [parse_candidate(spec) for spec in args.candidate or DEFAULT_CANDIDATES]
+        first = exc.problems[0] if exc.problems else "no cases"
+        raise CliError(
+            f"{dataset}: {len(exc.problems)} problem(s), the first: {first}; see evals/README.md"
+        ) from None
+    try:
+        candidates = [parse_candidate(spec) for spec in args.candidate or DEFAULT_CANDIDATES]
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     _check_offline(candidates)
     return Plan(dataset, text, len(cases), candidates, _baseline(args.baseline))
 
@@ -98,38 +147,37 @@ def _check_offline(candidates: list[Candidate]) -> None:
 
     names = [candidate.name for candidate in candidates]
     if len(set(names)) != len(names):
-        raise UsageError("candidate names must be distinct")
+        raise CliError("--candidate: the candidates' names must be distinct")
     for candidate in candidates:
         if candidate.model_id != MODEL_ID or candidate.prompt_version not in VERSIONS:
-            raise UsageError(
+            raise CliError(
                 f"--candidate {candidate.name}: offline, the only model is {MODEL_ID} at "
-                f"{' or '.join(VERSIONS)} (docs/evaluation.md: evaluating models on AWS)"
+                f"{' or '.join(VERSIONS)}; evaluate other models on AWS (docs/evaluation.md)"
             )
 
 
-def _baseline(path: Path | None) -> dict[str, Any] | None:
+def _baseline(path: Path | None) -> EvaluationReport | None:
     if path is None:
         return None
     try:
-        baseline: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return EvaluationReport.model_validate_json(path.read_bytes())
     except OSError as exc:
-        raise UsageError(f"cannot read the baseline {path}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"the baseline {path} is not JSON ({exc.msg}, line {exc.lineno})") from None
-    return baseline
+        raise CliError(f"cannot read the baseline {path} ({exc.strerror or exc})") from None
+    except ValidationError:
+        raise CliError(f"the baseline {path} is not a report.json of reviewflow eval") from None
 
 
-def run_plan(args: argparse.Namespace, plan: Plan) -> int:
+def run_plan(args: argparse.Namespace, plan: Plan, root: Path, workdir: Path) -> int:
     from reviewflow.domain.evaluation.report import compare_to_baseline
-    from reviewflow_local.commands import run_dir, start_pipeline
     from reviewflow_local.faults import FaultPlan
-    from reviewflow_local.synth import find_project_root
 
-    folder = run_dir(args, find_project_root(), "eval")
     started = time.perf_counter()
-    with (folder / "lambda.log").open("a", encoding="utf-8") as log:
+    with (
+        new_run_folder(workdir, "eval") as folder,
+        (folder.path / "lambda.log").open("a", encoding="utf-8") as log,
+    ):
         # No injected faults, whatever REVIEWFLOW_FAULTS says: a gate must not fail by chance.
-        pipeline = start_pipeline(args, find_project_root(), folder, log, faults=FaultPlan())
+        pipeline = start_pipeline(args, root, folder, log, faults=FaultPlan())
         try:
             evaluations = LocalEvaluations(pipeline)
             run = evaluations.start(
@@ -146,23 +194,23 @@ def run_plan(args: argparse.Namespace, plan: Plan) -> int:
                 status = evaluations.wait(run, args.timeout, progress.show)
             completion = evaluations.completion(run)
             if status != "SUCCEEDED" or completion is None or completion.status != "completed":
-                why = completion.error_type if completion else status
+                why = (completion.error_type if completion else None) or status
                 print(
-                    f"reviewflow eval: the evaluation did not complete ({why}); see {folder / 'lambda.log'}",
+                    f"reviewflow: the evaluation did not complete ({why}); see {folder.path / 'lambda.log'}",
                     file=sys.stderr,
                 )
                 return 1
-            report = evaluations.download_report(run, [folder, *([args.out] if args.out else [])])
+            report = evaluations.download_report(run, [folder.path, *([args.out] if args.out else [])])
         finally:
             pipeline.stop()
     print(comparison_table(report))
-    print(
-        f"\n{run.pairs} case results in {time.perf_counter() - started:.1f} s; report: {folder / 'report.md'}"
-    )
-    if plan.baseline is not None:
-        regressions = compare_to_baseline(report, plan.baseline)
-        if regressions:
-            print("Regressions against " + str(args.baseline) + ":\n  " + "\n  ".join(map(str, regressions)))
-            return 1
-        print(f"No regression against {args.baseline}.")
+    elapsed = time.perf_counter() - started
+    print(f"\n{run.pairs} case results in {elapsed:.1f} s; report: {folder.path / 'report.md'}")
+    if plan.baseline is None:
+        return 0
+    regressions = compare_to_baseline(report, plan.baseline)
+    if regressions:
+        print(f"Regressions against {args.baseline}:\n  " + "\n  ".join(regressions))
+        return 1
+    print(f"No regression against {args.baseline} ({plan.baseline.evaluation_id}).")
     return 0

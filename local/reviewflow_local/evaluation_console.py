@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, Any
+from typing import IO
+
+from reviewflow.models.evaluation_report import CandidateReport, EvaluationReport
 
 COLUMNS = ("candidate", "pass rate [95% CI]", "route accuracy", "latency p50 / p95", "cost / 1k")
 
@@ -44,23 +46,31 @@ class EvaluationProgress:
             self._last = line
 
 
-def comparison_table(report: dict[str, Any]) -> str:
-    """One row per candidate of ``report.json``: pass rate with its interval, route accuracy,
-    latency percentiles and cost per 1,000 reviews."""
-    rows = [COLUMNS] + [_row(candidate) for candidate in report["candidates"]]
+def comparison_table(report: EvaluationReport) -> str:
+    """One row per candidate: pass rate with its 95 % interval, how often the route was the
+    expected one, latency percentiles and the model cost of 1,000 reviews."""
+    rows = [COLUMNS] + [_row(section) for section in report.candidates]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
 
-def _row(candidate: dict[str, Any]) -> tuple[str, str, str, str, str]:
-    low, high = candidate["pass_rate_ci"]
-    latency = candidate["latency_ms"]
+def route_accuracy(section: CandidateReport) -> float:
+    """Share of the candidate's cases that took the expected route (a failed case did not)."""
+    counts = section.routing.counts
+    right = sum(counts.get(route, {}).get(route, 0) for route in counts)
+    return right / section.cases if section.cases else 0.0
+
+
+def _row(section: CandidateReport) -> tuple[str, str, str, str, str]:
+    rate, latency, cost = section.pass_rate, section.latency, section.cost
+    p50, p95 = (f"{v:.0f}" if v is not None else "-" for v in (latency.p50_ms, latency.p95_ms))
+    priced = f"{cost.per_1k_reviews:.4f} {cost.currency}" if cost.status == "priced" else "unpriced"
     return (
-        str(candidate["name"]),
-        f"{candidate['pass_rate']:.1%} [{low:.1%}, {high:.1%}]",
-        f"{candidate['route_accuracy']:.1%}",
-        f"{latency['p50']:.0f} / {latency['p95']:.0f} ms",
-        f"${candidate['cost_per_1k_usd']:.2f}",
+        section.candidate.name,
+        f"{rate.rate:.1%} [{rate.ci_low:.1%}, {rate.ci_high:.1%}]",
+        f"{route_accuracy(section):.1%}",
+        f"{p50} / {p95} ms",
+        priced,
     )

@@ -18,9 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from reviewflow.contracts import EVALUATION_COMPLETED, OUTCOME_SOURCE
 from reviewflow.models.evaluation import Candidate, CaseResult, EvaluationRequest, JudgeName
+from reviewflow.models.evaluation_report import EvaluationReport
 from reviewflow.models.evaluation_steps import EvaluationCompleted, report_keys, results_prefix
+from reviewflow_local.deployment import LocalPipelineError
 from reviewflow_local.pipeline import LocalPipeline
 
 COMPLETION_RULE = "reviewflow-local-evaluation-tap"
@@ -29,21 +33,20 @@ POLL_SECONDS = 0.25
 REPORT_FILES = {"json_key": "report.json", "markdown_key": "report.md", "svg_key": "chart.svg"}
 
 
-class UsageError(ValueError):
-    """A bad argument: one line for the user, exit code 2."""
-
-
 def parse_candidate(text: str) -> Candidate:
     """``NAME=MODEL_ID@PROMPT_VERSION`` -> a Candidate (the model id may itself hold ``@``)."""
     name, equals, rest = text.partition("=")
     model_id, at, version = rest.rpartition("@")
     if not (equals and at and name and model_id and version):
-        raise UsageError(f"--candidate {text!r}: expected NAME=MODEL_ID@PROMPT_VERSION")
+        raise ValueError(f"--candidate {text!r}: expected NAME=MODEL_ID@PROMPT_VERSION")
     try:
         return Candidate(name=name, model_id=model_id, prompt_version=version)
-    except ValueError as exc:
-        fields = ", ".join(str(e["loc"][0]) for e in getattr(exc, "errors", lambda: [])())
-        raise UsageError(f"--candidate {text!r}: invalid {fields or 'candidate'}") from None
+    except ValidationError as exc:
+        fields = ", ".join(str(error["loc"][0]) for error in exc.errors(include_input=False))
+        raise ValueError(
+            f"--candidate {text!r}: invalid {fields} (a name is lower-case letters, digits, '.', '_' "
+            "or '-'; a prompt version letters, digits, '_' or '-')"
+        ) from None
 
 
 def completion_pattern(execution_arn_prefix: str) -> dict[str, Any]:
@@ -77,7 +80,7 @@ class LocalEvaluations:
         self.pipeline = pipeline
         resources = pipeline.resources
         if not (resources.evaluation_state_machine_arn and resources.evaluation_bucket):
-            raise UsageError("the deployed template has no evaluation workflow and bucket")
+            raise LocalPipelineError("the deployed template has no evaluation workflow and bucket")
         self.state_machine_arn = resources.evaluation_state_machine_arn
         self.bucket = resources.evaluation_bucket
         self._queue_url = ""
@@ -162,8 +165,8 @@ class LocalEvaluations:
             for key in keys
         ]
 
-    def download_report(self, run: EvaluationRun, folders: Iterable[Path]) -> dict[str, Any]:
-        """report.json, report.md and chart.svg into each folder; returns the parsed report.json."""
+    def download_report(self, run: EvaluationRun, folders: Iterable[Path]) -> EvaluationReport:
+        """report.json, report.md and chart.svg into each folder; returns the report."""
         s3, keys = self.pipeline.client("s3"), report_keys(self.bucket, run.evaluation_id)
         bodies = {
             name: s3.get_object(Bucket=self.bucket, Key=getattr(keys, field))["Body"].read()
@@ -173,8 +176,7 @@ class LocalEvaluations:
             folder.mkdir(parents=True, exist_ok=True)
             for name, body in bodies.items():
                 (folder / name).write_bytes(body)
-        report: dict[str, Any] = json.loads(bodies["report.json"])
-        return report
+        return EvaluationReport.model_validate_json(bodies["report.json"])
 
     def _install_tap(self) -> None:
         if self._queue_url:

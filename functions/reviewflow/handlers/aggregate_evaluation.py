@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reviewflow.domain.evaluation.report import load_pricing
+from reviewflow.domain.evaluation.pricing import load_pricing
 from reviewflow.domain.evaluation.run_case import DatasetCache, aggregate_evaluation
 from reviewflow.models.evaluation_steps import AggregateRequest
 from reviewflow.models.steps import parse_step_input

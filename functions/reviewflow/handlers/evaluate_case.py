@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from reviewflow.domain.evaluation.judges import LlmJudge, RuleJudge
+from reviewflow.domain.evaluation.judges import build_judge
 from reviewflow.domain.evaluation.run_case import (
     DatasetCache,
     case_of,
@@ -21,7 +21,6 @@ from reviewflow.domain.evaluation.run_case import (
     store_result,
 )
 from reviewflow.domain.ports import ReplyJudge
-from reviewflow.errors import InvalidInputError
 from reviewflow.models.evaluation import JudgeName
 from reviewflow.models.evaluation_steps import CaseTask
 from reviewflow.models.steps import parse_step_input
@@ -69,9 +68,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @functools.cache
 def judge(name: JudgeName, model_id: str | None) -> ReplyJudge:
-    """The judge the evaluation asked for (built once per process)."""
-    if name == "rule":
-        return RuleJudge()
-    if not model_id:
-        raise InvalidInputError("the llm judge needs judge_model_id")
-    return LlmJudge(registry.chat_model(model_id))
+    """The judge the evaluation asked for, on the deployment's reply policy (built once per process)."""
+    chat_model = registry.chat_model(model_id) if name == "llm" and model_id else None
+    return build_judge(name, chat_model, policy_version=registry.runtime_settings().reply_policy_version)

@@ -24,10 +24,7 @@ def store(runtime_env: pytest.MonkeyPatch) -> Iterator[MemoryStore]:
     runtime_env.setenv("REVIEWFLOW_LLM_PROVIDER", "local")
     runtime_env.setenv("REVIEWFLOW_EVALUATION_BUCKET", BUCKET)
     memory = MemoryStore(bucket=BUCKET)
-    golden = [
-        case("The kettle is fine.").model_copy(update={"case_id": "c-0"}),
-        case("I will hurt you.", expected="harmful").model_copy(update={"case_id": "c-1"}),
-    ]
+    golden = [case("The kettle is fine.", case_id="c-0"), case("I will hurt you.", "harmful", case_id="c-1")]
     memory.objects[DATASET["key"]] = "\n".join(c.model_dump_json() for c in golden)
     toxicity = TableToxicity({"I will hurt you.": 0.95})
     with registry.override(evaluation_store=memory, toxicity_provider=toxicity):

@@ -113,11 +113,13 @@ class RouteJudge:
         return [route, *self.extra]
 
 
-def case(text: str = "The kettle is fine.", expected: str = "auto", **review: Any) -> GoldenCase:
+def case(
+    text: str = "The kettle is fine.", expected: str = "auto", case_id: str = "c-1", **review: Any
+) -> GoldenCase:
     return GoldenCase.model_validate(
         {
-            "case_id": "c-1",
-            "review": {"review_id": "r-1", "product_id": "p-1", "review_text": text, **review},
+            "case_id": case_id,
+            "review": {"review_id": f"r-{case_id}", "product_id": "p-1", "review_text": text, **review},
             "expected_route": expected,
             "reference_reply": None if expected == "harmful" else "Thank you.",
             "tags": ["t"],
@@ -239,7 +241,7 @@ def test_a_case_with_no_verdict_does_not_pass() -> None:
 
 
 def cases(n: int) -> list[GoldenCase]:
-    return [case().model_copy(update={"case_id": f"c-{i}"}) for i in range(n)]
+    return [case(case_id=f"c-{i}") for i in range(n)]
 
 
 def test_missing_pairs_count_as_failed_in_dataset_order() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewflow_local import cli, cli_serve, commands
+from reviewflow_local import cli, cli_serve, commands, evaluation
 
-COMMANDS = ("run", "serve", "soak")
+COMMANDS = ("run", "serve", "soak", "eval")
 
 
 def _command_parser(name: str) -> argparse.ArgumentParser:
@@ -65,6 +65,7 @@ def test_each_command_runs_its_own_handler() -> None:
     assert parser.parse_args(["run"]).handler is commands.run
     assert parser.parse_args(["serve"]).handler is cli_serve.serve
     assert parser.parse_args(["soak"]).handler is commands.soak
+    assert parser.parse_args(["eval"]).handler is evaluation.evaluate
 
 
 @pytest.mark.parametrize(
@@ -88,7 +89,8 @@ def test_each_command_runs_its_own_handler() -> None:
         (["soak", "--seed", "x"], "reviewflow soak: argument --seed: 'x' is not a whole number"),
         (["run", "--faults", "all:throttle"], "reviewflow run: argument --faults: could not convert"),
         (["run", "a.jsonl", "b.jsonl"], "reviewflow run: unrecognized arguments: b.jsonl"),
-        ([], "reviewflow: the following arguments are required: {run,serve,soak}"),
+        ([], "reviewflow: the following arguments are required: {run,serve,soak,eval}"),
+        (["eval", "--timeout", "-5"], "reviewflow eval: argument --timeout: '-5' is not a positive number"),
     ],
 )
 def test_a_refusal_is_one_line_and_exit_status_2(

@@ -21,8 +21,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from reviewflow.domain.evaluation import report as reports
 from reviewflow.domain.evaluation.dataset import parse_dataset
+from reviewflow.domain.evaluation.judges import case_passes
+from reviewflow.domain.evaluation.report import build_report
 from reviewflow.domain.ports import (
     EvaluationStore,
     ReplyJudge,
@@ -45,6 +46,7 @@ from reviewflow.models.evaluation import (
     Route,
     Verdict,
 )
+from reviewflow.models.evaluation_report import CandidateReport
 from reviewflow.models.evaluation_steps import (
     DATASETS_PREFIX,
     AggregateRequest,
@@ -151,7 +153,7 @@ def _judged(
         actual_route=reply.actual_route,
         reply_text=reply.reply_text,
         verdicts=verdicts,
-        passed=bool(verdicts) and all(verdict.passed for verdict in verdicts),
+        passed=case_passes(verdicts),
         tags=list(case.tags),
         **measured,
     )
@@ -246,11 +248,15 @@ def aggregate_evaluation(
     request: AggregateRequest, *, store: EvaluationStore, cases: Sequence[GoldenCase], pricing: Any
 ) -> EvaluationCompleted:
     """Every result (missing pairs counted as failed), the report in three forms, the event detail."""
+    # Imported here: the SVG renderer loads xml.sax.saxutils (and with it urllib, http.client and
+    # ssl), which only this step needs; the case functions import this module too.
+    from reviewflow.domain.evaluation.report_render import to_json, to_markdown, to_svg
+
     names = {candidate.name for candidate in request.candidates}
     texts = store.read_all(results_prefix(request.evaluation_id)).values()
     recorded = [result for result in map(CaseResult.model_validate_json, texts) if result.candidate in names]
     complete, missing = with_missing(cases, request.candidates, recorded)
-    report = reports.build_report(
+    report = build_report(
         complete,
         list(request.candidates),
         pricing=pricing,
@@ -258,9 +264,9 @@ def aggregate_evaluation(
         judge=request.judge,
     )
     keys = report_keys(store.bucket, request.evaluation_id)
-    store.put(keys.json_key, reports.to_json(report), content_type=JSON)
-    store.put(keys.markdown_key, reports.to_markdown(report), content_type=MARKDOWN)
-    store.put(keys.svg_key, reports.to_svg(report), content_type=SVG)
+    store.put(keys.json_key, to_json(report), content_type=JSON)
+    store.put(keys.markdown_key, to_markdown(report), content_type=MARKDOWN)
+    store.put(keys.svg_key, to_svg(report), content_type=SVG)
     return EvaluationCompleted(
         evaluation_id=request.evaluation_id,
         execution_id=request.execution_id,
@@ -268,18 +274,17 @@ def aggregate_evaluation(
         case_count=len(cases),
         missing=missing,
         report=keys,
-        candidates=[_summary(candidate, complete) for candidate in request.candidates],
+        candidates=[_summary(section) for section in report.candidates],
     )
 
 
-def _summary(candidate: Candidate, results: Sequence[CaseResult]) -> CandidateSummary:
-    mine = [result for result in results if result.candidate == candidate.name]
-    passed = sum(result.passed for result in mine)
+def _summary(section: CandidateReport) -> CandidateSummary:
+    rate = section.pass_rate
     return CandidateSummary(
-        name=candidate.name,
-        cases=len(mine),
-        evaluated=sum(result.status == "evaluated" for result in mine),
-        failed=sum(result.status == "failed" for result in mine),
-        pass_rate=passed / len(mine) if mine else 0.0,
-        pass_rate_ci=reports.wilson_interval(passed, len(mine)),
+        name=section.candidate.name,
+        cases=section.cases,
+        evaluated=section.evaluated,
+        failed=section.failed,
+        pass_rate=rate.rate,
+        pass_rate_ci=(rate.ci_low, rate.ci_high),
     )
