@@ -41,6 +41,9 @@ def synthesize_template() -> dict[str, Any]:
         return template
 
 
+REVIEW_ENTRY = "reviewflow.handlers.validate_review.handler"
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     handler: str  # "score_toxicity"
@@ -56,14 +59,37 @@ def _spec(properties: dict[str, Any]) -> FunctionSpec:
     )
 
 
-def functions_by_substitution(template: dict[str, Any]) -> dict[str, FunctionSpec]:
-    """``ScoreToxicityFunctionArn`` -> the function the state machine's substitution points at."""
+def review_state_machine(template: dict[str, Any]) -> dict[str, Any]:
+    """The review workflow: the state machine that invokes ``validate_review`` (the evaluation
+    suite's invokes its own functions)."""
     resources = template["Resources"]
-    machines = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+
+    def invokes_validate_review(machine: dict[str, Any]) -> bool:
+        for value in machine["Properties"].get("DefinitionSubstitutions", {}).values():
+            target = (
+                resources.get(value["Fn::GetAtt"][0], {})
+                if isinstance(value, dict) and "Fn::GetAtt" in value
+                else {}
+            )
+            if target.get("Properties", {}).get("Handler") == REVIEW_ENTRY:
+                return True
+        return False
+
+    machines = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::StepFunctions::StateMachine" and invokes_validate_review(r)
+    ]
     if len(machines) != 1:
-        raise ValueError(f"expected one state machine, found {len(machines)}")
+        raise ValueError(f"expected one state machine invoking validate_review, found {len(machines)}")
+    return machines[0]
+
+
+def functions_by_substitution(template: dict[str, Any]) -> dict[str, FunctionSpec]:
+    """``ScoreToxicityFunctionArn`` -> the function the review workflow's substitution points at."""
+    resources = template["Resources"]
     found: dict[str, FunctionSpec] = {}
-    for key, value in machines[0]["Properties"].get("DefinitionSubstitutions", {}).items():
+    for key, value in review_state_machine(template)["Properties"].get("DefinitionSubstitutions", {}).items():
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             spec = resources[value["Fn::GetAtt"][0]]
             if spec["Type"] == "AWS::Lambda::Function":
