@@ -66,6 +66,19 @@ def test_prepare_refuses_a_bad_request_and_a_candidate_it_cannot_run(
         prepare_evaluation.handler(
             {"request": {"evaluation_id": "ev-1", "dataset": DATASET, "candidates": [nova]}}, lambda_context
         )
+    llm_judge = {"judge": "llm", "judge_model_id": "amazon.nova-pro-v1:0"}
+    with pytest.raises(ConfigurationError, match="no chat model"):  # offline there is no model to judge with
+        prepare_evaluation.handler(
+            {
+                "request": {
+                    "evaluation_id": "ev-1",
+                    "dataset": DATASET,
+                    "candidates": [TEMPLATE_V2],
+                    **llm_judge,
+                }
+            },
+            lambda_context,
+        )
 
 
 def test_evaluate_case_writes_the_result_and_returns_a_small_status(
