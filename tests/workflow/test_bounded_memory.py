@@ -1,9 +1,9 @@
 """The local runtime's memory stays bounded: a finished review leaves only its records behind.
 
 Before ``moto_patches.stepfunctions_memory`` every finished execution kept its whole evaluation
-environment (history, frames, context) and every interpreter thread stayed listed, ~160 KB of
-Python objects per review without bound. What a review must leave is its execution's status,
-input and output, its table items and its outcome event: a few tens of KB.
+environment (history, frames, context) and every interpreter thread stayed listed: this test
+measured ~125 KB of Python objects retained per review, without bound. What a review must leave
+is its execution's status, input and output, its table items and its outcome event: ~30 KB.
 
 The test measures with ``tracemalloc`` (allocations still alive, after a collection), never with
 a clock: 20 reviews warm up (first parse, first imports, caches), 100 fill the window of kept
@@ -22,8 +22,8 @@ import pytest
 from reviewflow_local.moto_patches import stepfunctions_memory
 from tests.workflow.conftest import wait_until
 
-#: Python memory a review may leave behind once the bounded stores are full (measured ~25 KB:
-#: the execution's record, its table items, its outcome event; as moto lands, ~160 KB).
+#: Python memory a review may leave behind once the bounded stores are full (measured 30 KB:
+#: the execution's record, its table items, its outcome event; 124 KB without the patches).
 RETAINED_PER_REVIEW_BOUND = 80_000
 SAFE = "Arrived on time and works as described. The colour matches the photos exactly."
 HARMFUL = "This is shit and the seller is a fucking idiot."
