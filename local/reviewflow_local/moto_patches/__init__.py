@@ -9,7 +9,8 @@ moto's internals move. An upgrade must re-check them; ``apply`` refuses an unexp
 One module per area of moto:
 
 - ``awslambda``: a Lambda handler that really runs, in this process;
-- ``events``: rule targets that start Step Functions executions, and the PutEvents size limit;
+- ``events``: rule targets that start Step Functions executions, the PutEvents size limit, and
+  compiled JSONPaths reused when an event is rendered for a target (speed-up only);
 - ``cloudformation``: what moto's deployment misses in CDK's template;
 - ``dynamodb``: item operations safe under concurrent callers;
 - ``stepfunctions_engine``: the interpreter's per-execution parsing, per-path JSONPath
@@ -45,6 +46,7 @@ from reviewflow_local.moto_patches.dynamodb import DYNAMODB_ITEM_OPERATIONS, pat
 from reviewflow_local.moto_patches.events import (
     PUT_EVENTS_MAX_BYTES,
     patch_events_entry_size,
+    patch_events_jsonpath_cache,
     patch_events_stepfunctions_target,
     put_events_entry_size,
     target_input,
@@ -88,11 +90,18 @@ PATCHES: dict[str, Callable[[], None]] = {
     "sfn_jsonpath_cache": patch_jsonpath_cache,
     "sfn_shared_clients": patch_shared_clients,
     "sfn_retire_finished_executions": patch_retire_finished_executions,
+    "events_jsonpath_cache": patch_events_jsonpath_cache,
 }
 
 #: The patches that only make moto faster or bounded (no feature depends on them).
 SPEEDUPS = frozenset(
-    {"sfn_parse_once", "sfn_jsonpath_cache", "sfn_shared_clients", "sfn_retire_finished_executions"}
+    {
+        "sfn_parse_once",
+        "sfn_jsonpath_cache",
+        "sfn_shared_clients",
+        "sfn_retire_finished_executions",
+        "events_jsonpath_cache",
+    }
 )
 
 _lock = threading.Lock()

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 import sys
+import threading
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
+
+#: Compiled JSONPath expressions kept per parse function (the stack uses a few hundred paths).
+JSONPATH_CACHE_SIZE = 4096
+_memoised: dict[Any, Callable[..., Any]] = {}
+_memoised_lock = threading.Lock()
 
 
 class MotoInternalsChanged(RuntimeError):
@@ -18,6 +26,18 @@ def require(owner: Any, attribute: str) -> Any:
     if not hasattr(owner, attribute):
         raise MotoInternalsChanged(f"{getattr(owner, '__qualname__', owner)!r} has no {attribute!r} any more")
     return getattr(owner, attribute)
+
+
+def memoised_jsonpath_parse(original: Callable[..., Any]) -> Callable[..., Any]:
+    """One memoised twin per ``jsonpath_ng`` parse function, shared by every patch that needs it.
+
+    A compiled expression holds no state of its own (``find``, ``update`` and
+    ``update_or_create`` only read it), so handing the same one out again is safe.
+    """
+    with _memoised_lock:
+        if original not in _memoised:
+            _memoised[original] = functools.lru_cache(maxsize=JSONPATH_CACHE_SIZE)(original)
+        return _memoised[original]
 
 
 def import_all(package: ModuleType) -> list[ModuleType]:

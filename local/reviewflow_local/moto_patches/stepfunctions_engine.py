@@ -11,18 +11,21 @@ them out with ``speedups=False``.
 
 from __future__ import annotations
 
-import functools
+import inspect
 import json
 import threading
 from collections import OrderedDict
 from typing import Any
 
-from reviewflow_local.moto_patches._support import MotoInternalsChanged, rebind_everywhere, require
+from reviewflow_local.moto_patches._support import (
+    MotoInternalsChanged,
+    memoised_jsonpath_parse,
+    rebind_everywhere,
+    require,
+)
 
 #: Distinct definitions whose parsed program is kept (the stack has one; tests create a few).
 PROGRAM_CACHE_SIZE = 32
-#: Compiled JSONPath expressions kept per parser (the workflow uses about a hundred).
-JSONPATH_CACHE_SIZE = 4096
 #: State types whose components keep run state on themselves: a program with one is never shared.
 UNSHAREABLE_STATE_TYPES = frozenset({"Map", "Parallel"})
 
@@ -127,17 +130,18 @@ def patch_jsonpath_cache() -> None:
     The interpreter calls ``parse(path)`` for every path it evaluates (``InputPath``,
     ``ResultPath``, ``Parameters`` values, Choice variables...), and ``jsonpath_ng`` builds a
     new lexer and parser each time. The patch memoises each parse function by its path string
-    (a compiled expression holds no state of its own: ``find`` and ``update_or_create`` only read
-    it). There are two: ``utils.json_path`` imports ``jsonpath_ng.ext.parse`` and
-    ``component.common.path.result_path`` imports the plain ``jsonpath_ng.parse``, both by name,
-    so every module of moto's interpreter holding either one gets its own memoised twin.
+    (``_support.memoised_jsonpath_parse``). There are two: ``utils.json_path`` imports
+    ``jsonpath_ng.ext.parse`` and ``component.common.path.result_path`` imports the plain
+    ``jsonpath_ng.parse``, both by name, so every module of moto's interpreter holding either
+    one gets its memoised twin.
     """
     import jsonpath_ng
     import jsonpath_ng.ext
     import moto.stepfunctions.parser
 
-    for original in (jsonpath_ng.ext.parse, jsonpath_ng.parse):
-        cached = functools.lru_cache(maxsize=JSONPATH_CACHE_SIZE)(original)
+    for parse in (jsonpath_ng.ext.parse, jsonpath_ng.parse):
+        original = inspect.unwrap(parse)  # the events patch may have memoised ext.parse in place
+        cached = memoised_jsonpath_parse(original)
         if not rebind_everywhere(moto.stepfunctions.parser, "parse", original, cached):
             raise MotoInternalsChanged(f"no module of moto's interpreter imports {original.__module__}.parse")
 

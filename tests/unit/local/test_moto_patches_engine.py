@@ -174,9 +174,10 @@ def test_every_jsonpath_import_site_compiles_each_path_once() -> None:
 
     moto_patches.apply()
     _support.import_all(moto.stepfunctions.parser)
-    assert _support.modules_holding("moto.stepfunctions", "parse", jsonpath_ng.ext.parse) == []
+    extended = inspect.unwrap(jsonpath_ng.ext.parse)  # memoised in place by the events patch
+    assert _support.modules_holding("moto.stepfunctions", "parse", extended) == []
     assert _support.modules_holding("moto.stepfunctions", "parse", jsonpath_ng.parse) == []
-    assert json_path.parse.__wrapped__ is jsonpath_ng.ext.parse  # type: ignore[attr-defined]
+    assert json_path.parse.__wrapped__ is extended  # type: ignore[attr-defined]
     assert result_path.parse.__wrapped__ is jsonpath_ng.parse  # type: ignore[attr-defined]
 
     path = f"$.canary_{uuid.uuid4().hex}.b"
@@ -185,6 +186,29 @@ def test_every_jsonpath_import_site_compiles_each_path_once() -> None:
         assert json_path.extract_json(path, {path[2:-2]: {"b": n}}) == n
     after = json_path.parse.cache_info()  # type: ignore[attr-defined]
     assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+
+
+def test_events_rendered_for_a_target_reuse_compiled_paths(sfn: Any) -> None:
+    import jsonpath_ng.ext
+
+    sqs, events = boto3.client("sqs", region_name=REGION), boto3.client("events", region_name=REGION)
+    queue = sqs.create_queue(QueueName="canary-tap")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name="tap", EventPattern=json.dumps({"source": ["canary"]}))
+    events.put_targets(Rule="tap", Targets=[{"Id": "q", "Arn": queue_arn}])
+    entry = {"Source": "canary", "DetailType": "T", "Detail": json.dumps({"n": 1})}
+    events.put_events(Entries=[entry])  # the first event may compile the target's paths
+    before = jsonpath_ng.ext.parse.cache_info()  # type: ignore[attr-defined]
+    events.put_events(Entries=[entry])
+    after = jsonpath_ng.ext.parse.cache_info()  # type: ignore[attr-defined]
+    assert after.misses == before.misses and after.hits > before.hits
+    bodies = [
+        json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    ]
+    assert [b["detail"] for b in bodies] == [{"n": 1}, {"n": 1}]
+    assert {b["detail-type"] for b in bodies} == {"T"}
 
 
 # ---------------------------------------------------------------------------- boto3 clients
