@@ -20,7 +20,9 @@ One module per area of moto:
 Patches are applied once per process by ``apply()`` and stay applied: they only change
 behaviour that moto does not otherwise have (a Lambda handler that really runs, a Step Functions
 rule target, CloudFormation properties moto ignores) or make it faster and bounded, so a plain
-moto test in the same process sees no difference except that those features now work.
+moto test in the same process sees no difference except that those features now work, and that
+``GetExecutionHistory`` of an execution older than the last ``HISTORIES_KEPT`` (100) finished
+ones answers ``ExecutionDoesNotExist`` (see ``stepfunctions_memory``).
 """
 
 from __future__ import annotations
