@@ -39,9 +39,14 @@ INBOX_ATTRIBUTES = (
 )
 INBOX_CSS = (
     "body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:72rem}"
-    "table{border-collapse:collapse;display:block;overflow-x:auto}"
+    "table{border-collapse:collapse;width:100%}"
     "td,th{padding:.3rem .8rem;text-align:left;border-bottom:1px solid #ddd;vertical-align:top}"
     ".note{color:#57534e;font-size:.9rem}td{overflow-wrap:anywhere;max-width:16rem}"
+    "code{overflow-wrap:anywhere}"
+    # On a phone each row becomes a card of labelled lines: nothing scrolls sideways.
+    "@media (max-width:40rem){table,tbody,tr,td{display:block;width:auto;max-width:none}"
+    "tr.head{display:none}tr{border:1px solid #ddd;border-radius:.4rem;margin:0 0 .75rem;padding:.25rem 0}"
+    "td{border:0;padding:.15rem .6rem}td::before{content:attr(data-label) ': ';font-weight:600}}"
 )
 _INBOX_CSS_HASH = base64.b64encode(hashlib.sha256(INBOX_CSS.encode("utf-8")).digest()).decode("ascii")
 INBOX_HEADERS = {
@@ -168,45 +173,57 @@ emails do. Task tokens are never read by this page.</p>
         return 200, dict(EMAIL_VIEW_HEADERS), body.encode()
 
 
-def _pending_table(pending: list[dict[str, str]], emails: dict[str, OutboxMessage]) -> str:
-    rows = "".join(
+_PENDING_COLUMNS = ("review", "product", "stage", "requested", "deadline", "email")
+_CLOSED_COLUMNS = ("review", "stage", "status", "decision", "reviewer", "decided at", "comment", "email")
+
+
+def _table(columns: tuple[str, ...], rows: list[list[str]]) -> str:
+    """Rows of ready HTML cells; each cell carries its column's name for the phone layout."""
+    head = "".join(f"<th>{_e(name)}</th>" for name in columns)
+    body = "".join(
         "<tr>"
-        + _cells(a, ("review_id", "product_id", "stage", "created_at"))
-        + f"<td>{_e(_epoch_text(a.get('expires_at')))}</td>"
-        + f"<td>{_mail_links(emails.get(a.get('approval_id', '')), page=True)}</td></tr>"
-        for a in pending
+        + "".join(f'<td data-label="{_e(name)}">{cell}</td>' for name, cell in zip(columns, row, strict=True))
+        + "</tr>"
+        for row in rows
     )
+    return f'<table><tr class="head">{head}</tr>{body}</table>'
+
+
+def _pending_table(pending: list[dict[str, str]], emails: dict[str, OutboxMessage]) -> str:
+    rows = [
+        [
+            *_cells(a, ("review_id", "product_id", "stage", "created_at")),
+            _e(_epoch_text(a.get("expires_at"))),
+            _mail_links(emails.get(a.get("approval_id", "")), page=True),
+        ]
+        for a in pending
+    ]
     if not rows:
         return "<p>No pending approvals.</p>"
-    return (
-        "<table><tr><th>review</th><th>product</th><th>stage</th><th>requested</th>"
-        f"<th>deadline</th><th>email</th></tr>{rows}</table>"
-    )
+    return _table(_PENDING_COLUMNS, rows)
 
 
 def _closed_table(closed: list[dict[str, str]], emails: dict[str, OutboxMessage]) -> str:
-    rows = "".join(
-        "<tr>"
-        + _cells(a, ("review_id", "stage", "status"))
-        + f"<td>{_e(_decision_text(a))}</td>"
-        + _cells(a, ("reviewer", "decided_at", "comment"))
-        + f"<td>{_mail_links(emails.get(a.get('approval_id', '')), page=False)}</td></tr>"
+    rows = [
+        [
+            *_cells(a, ("review_id", "stage", "status")),
+            _e(_decision_text(a)),
+            *_cells(a, ("reviewer", "decided_at", "comment")),
+            _mail_links(emails.get(a.get("approval_id", "")), page=False),
+        ]
         for a in closed
-    )
+    ]
     if not rows:
         return "<p>Nothing decided yet.</p>"
-    return (
-        "<table><tr><th>review</th><th>stage</th><th>status</th><th>decision</th><th>reviewer</th>"
-        f"<th>decided at</th><th>comment</th><th>email</th></tr>{rows}</table>"
-    )
+    return _table(_CLOSED_COLUMNS, rows)
 
 
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _cells(item: dict[str, str], keys: tuple[str, ...]) -> str:
-    return "".join(f"<td>{_e(item.get(key, ''))}</td>" for key in keys)
+def _cells(item: dict[str, str], keys: tuple[str, ...]) -> list[str]:
+    return [_e(item.get(key, "")) for key in keys]
 
 
 def _attribute_text(value: dict[str, Any]) -> str:
