@@ -24,7 +24,10 @@ from reviewflow_local.deployment import ClientFactory
 
 TAP_RULE = "reviewflow-local-outcome-tap"
 TAP_QUEUE = "reviewflow-local-outcomes"
-IDLE_POLL_SECONDS = 0.05
+# The pump long-polls: moto's SQS waits on a condition, so an idle pump costs nothing, and an
+# outcome is taken the moment it arrives (the old 50 ms polling loop was 7 % of the runtime's time).
+# ``flush`` waits for at most one such poll to end, because the pump holds the lock while it waits.
+LONG_POLL_SECONDS = 1
 
 Outcome = dict[str, Any]
 
@@ -104,21 +107,19 @@ class OutcomeTap:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                read = self._read_once()
+                self._read_once(wait_seconds=LONG_POLL_SECONDS)
             except Exception:  # moto stopped under us at shutdown
                 if self._stop.is_set():
                     return
                 raise
-            if not read:
-                self._stop.wait(IDLE_POLL_SECONDS)
 
-    def _read_once(self) -> bool:
+    def _read_once(self, wait_seconds: int = 0) -> bool:
         """One receive; True when it returned messages. Holding the lock from receive to append
         is what makes ``flush`` exact: no message is ever in the pump's hands but not yet listed."""
         with self._reading:
-            messages = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
+            messages = self._sqs.receive_message(
+                QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
+            ).get("Messages", [])
             added = []
             for message in messages:
                 self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -9,12 +9,11 @@ they surface as their typed errors and the workflow's Retry handles them.
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from reviewflow.domain.model_output import first_json_object
 from reviewflow.domain.ports import ChatModel, SentimentProvider
 from reviewflow.domain.prompts import DEFAULT_PROMPT_VERSION, load_prompt, review_fields
 from reviewflow.errors import MalformedModelOutputError
@@ -28,8 +27,6 @@ MAX_REASON_CHARS = 200
 # The answer is a label and a sentence; a small cap keeps a rambling model cheap.
 SENTIMENT_MAX_TOKENS = 300
 SENTIMENT_TEMPERATURE = 0.0
-
-_FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
 def _upper(value: Any) -> Any:
@@ -47,31 +44,9 @@ class SentimentAnswer(BaseModel):
     )
 
 
-def _first_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in ``text``: whole text, a fenced block, or embedded in prose."""
-    candidates = [text.strip()]
-    candidates += [block.strip() for block in _FENCED.findall(text)]
-    for candidate in candidates:
-        try:
-            value = json.loads(candidate)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    decoder = json.JSONDecoder()
-    for start in (i for i, ch in enumerate(text) if ch == "{"):
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
-
-
 def parse_answer(text: str) -> SentimentAnswer:
     """Parse a model answer; ``ValueError`` says, without echoing the answer, what was wrong."""
-    found = _first_json_object(text)
+    found = first_json_object(text)
     if found is None:
         raise ValueError("the answer contained no JSON object")
     try:

@@ -18,12 +18,12 @@ whose expected route is ``harmful``, or that has no reply, gets no LLM verdict.
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
+from reviewflow.domain.model_output import first_json_object
 from reviewflow.domain.ports import ChatModel
 from reviewflow.domain.prompts import (
     DEFAULT_PROMPT_VERSION,
@@ -76,19 +76,6 @@ class JudgeAnswer(BaseModel):
 
     def by_name(self) -> dict[str, CriterionAnswer]:
         return {answer.name: answer for answer in self.criteria}
-
-
-def first_json_object(text: str) -> dict[str, Any] | None:
-    """The first JSON object in ``text``, bare, fenced or embedded in prose."""
-    decoder = json.JSONDecoder()
-    for start in (i for i, ch in enumerate(text) if ch == "{"):
-        try:
-            value, _ = decoder.raw_decode(text, start)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
 
 
 def parse_judge_answer(text: str) -> JudgeAnswer:
