@@ -12,7 +12,7 @@ from reviewflow.errors import ConfigurationError, InvalidInputError
 from reviewflow.handlers import aggregate_evaluation, evaluate_case, prepare_evaluation
 from reviewflow.models.evaluation import CaseResult
 from reviewflow.providers import registry
-from tests.unit.evaluation.test_run_case import MemoryStore, TableToxicity, case
+from tests.unit.evaluation.evaluation_fakes import MemoryStore, TableToxicity, case
 
 BUCKET = "evaluations"
 DATASET = {"bucket": BUCKET, "key": "datasets/ev-1/d.jsonl"}
