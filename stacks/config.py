@@ -47,7 +47,7 @@ class _Node(Protocol):
 
 
 class ReviewflowConfig(BaseModel):
-    """Everything a deployment may choose. Defaults are the ones DESIGN.md names."""
+    """Everything a deployment may choose. Defaults are the ones docs/architecture.md names."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -1,6 +1,6 @@
 """``reviewflow soak``: many reviews, injected faults and duplicate deliveries, then a count.
 
-The claim it checks is DESIGN §1's conservation law: whatever fails on the way, every distinct
+The claim it checks is architecture.md §1's conservation law: whatever fails on the way, every distinct
 review id that enters the pipeline ends in exactly one outcome event, none twice, and every
 failure says why. The run is deterministic for a seed (reviews, duplicates, decisions, faults);
 only the interleaving of concurrent executions varies.

@@ -1,4 +1,4 @@
-"""The soak's count: DESIGN §1's conservation law checked on the outcome events of a run.
+"""The soak's count: architecture.md §1's conservation law checked on the outcome events of a run.
 
 Every distinct review id posted must end in exactly one outcome, none may appear that was never
 posted, every failure must say why, and each generated path may end only where the flow lets it
@@ -119,7 +119,7 @@ class SoakReport:
 
 
 # Which outcomes each path may end in. Any path may fail with provider_error when faults exhaust
-# the retries; the others follow from the flow in DESIGN §1 and the reviewer's decisions.
+# the retries; the others follow from the flow in architecture.md §1 and the reviewer's decisions.
 _ALLOWED: dict[str, set[str]] = {
     "safe": {"created"},
     "harmful": {"harmful"},

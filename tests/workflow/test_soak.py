@@ -1,4 +1,4 @@
-"""The conservation law under faults and duplicates, at a size that fits CI (DESIGN §1, §2).
+"""The conservation law under faults and duplicates, at a size that fits CI (architecture.md §1, §2).
 
 200 generated reviews over every path, 10% of provider calls failing (throttles, timeouts,
 server errors, malformed answers, spread evenly), 20 duplicate deliveries (re-posts, edited
