@@ -13,13 +13,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from reviewflow.domain.model_output import first_json_object
+from reviewflow.domain.model_output import converse_for_json, first_json_object
 from reviewflow.domain.ports import ChatModel, SentimentProvider
 from reviewflow.domain.prompts import DEFAULT_PROMPT_VERSION, load_prompt, review_fields
-from reviewflow.errors import MalformedModelOutputError
-from reviewflow.models.chat import ChatMessage
 from reviewflow.models.events import ReviewPosted, Sentiment
-from reviewflow.models.steps import SentimentRequest, SentimentResult, TokenUsage
+from reviewflow.models.steps import SentimentRequest, SentimentResult
 from reviewflow.observability import add_metric, get_logger
 
 PROMPT_NAME = "sentiment"
@@ -83,47 +81,23 @@ class LlmSentiment:
 
     def detect(self, review: ReviewPosted) -> SentimentResult:
         prompt = load_prompt(PROMPT_NAME, self._prompt_version).render(**review_fields(review))
-        messages = [ChatMessage(role="user", text=prompt.user)]
-        usage = TokenUsage()
-        model_id = self._chat_model.model_id
-        problem = "no answer"
-        for attempt in range(1, self._max_attempts + 1):
-            reply = self._chat_model.converse(
-                prompt.system,
-                messages,
-                max_tokens=SENTIMENT_MAX_TOKENS,
-                temperature=SENTIMENT_TEMPERATURE,
-            )
-            usage = TokenUsage(
-                input_tokens=usage.input_tokens + reply.usage.input_tokens,
-                output_tokens=usage.output_tokens + reply.usage.output_tokens,
-            )
-            model_id = reply.model_id or model_id
-            try:
-                answer = parse_answer(reply.text)
-            except ValueError as exc:
-                problem = str(exc)[:300]
-                get_logger().warning(
-                    "malformed sentiment answer",
-                    extra={"attempt": attempt, "model_id": model_id, "problem": problem},
-                )
-                # Bedrock rejects blank content blocks, so an empty answer is sent back as a marker.
-                messages += [
-                    ChatMessage(role="assistant", text=reply.text.strip() or "(empty answer)"),
-                    ChatMessage(role="user", text=_correction(problem)),
-                ]
-                continue
-            return SentimentResult(
-                sentiment=answer.sentiment,
-                reason=answer.reason,
-                model_id=model_id,
-                prompt_version=prompt.version,
-                usage=usage,
-                attempts=attempt,
-            )
-        raise MalformedModelOutputError(
-            f"model {model_id} answered outside the sentiment JSON shape {self._max_attempts} time(s); "
-            f"last problem: {problem}"
+        answer = converse_for_json(
+            self._chat_model,
+            prompt,
+            parse_answer,
+            _correction,
+            max_attempts=self._max_attempts,
+            max_tokens=SENTIMENT_MAX_TOKENS,
+            temperature=SENTIMENT_TEMPERATURE,
+            what="sentiment",
+        )
+        return SentimentResult(
+            sentiment=answer.value.sentiment,
+            reason=answer.value.reason,
+            model_id=answer.model_id,
+            prompt_version=prompt.version,
+            usage=answer.usage,
+            attempts=answer.attempts,
         )
 
 

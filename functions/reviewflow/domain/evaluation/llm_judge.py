@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError
 
-from reviewflow.domain.model_output import first_json_object
+from reviewflow.domain.model_output import converse_for_json, first_json_object
 from reviewflow.domain.ports import ChatModel
 from reviewflow.domain.prompts import (
     DEFAULT_PROMPT_VERSION,
@@ -33,11 +33,8 @@ from reviewflow.domain.prompts import (
     review_fields,
     single_line,
 )
-from reviewflow.errors import MalformedModelOutputError
-from reviewflow.models.chat import ChatMessage
 from reviewflow.models.evaluation import CaseRules, GoldenCase, JudgedReply, Verdict
 from reviewflow.models.steps import TokenUsage
-from reviewflow.observability import get_logger
 
 PROMPT_NAME = "judge"
 JUDGE_PREFIX = "llm"
@@ -192,29 +189,15 @@ class LlmJudge:
         )
 
     def _ask(self, prompt: RenderedPrompt) -> tuple[JudgeAnswer, str]:
-        messages = [ChatMessage(role="user", text=prompt.user)]
-        model_id = self._chat_model.model_id
-        problem = "no answer"
-        for attempt in range(1, self._max_attempts + 1):
-            reply = self._chat_model.converse(
-                prompt.system, messages, max_tokens=JUDGE_MAX_TOKENS, temperature=JUDGE_TEMPERATURE
-            )
-            self._count(reply.usage)
-            model_id = reply.model_id or model_id
-            try:
-                return parse_judge_answer(reply.text), model_id
-            except ValueError as exc:
-                problem = str(exc)[:300]
-                get_logger().warning(
-                    "malformed judge answer",
-                    extra={"attempt": attempt, "model_id": model_id, "problem": problem},
-                )
-                # Bedrock rejects blank content blocks, so an empty answer is sent back as a marker.
-                messages += [
-                    ChatMessage(role="assistant", text=reply.text.strip() or "(empty answer)"),
-                    ChatMessage(role="user", text=_correction(problem)),
-                ]
-        raise MalformedModelOutputError(
-            f"judge model {model_id} answered outside the verdict JSON shape {self._max_attempts} "
-            f"time(s); last problem: {problem}"
+        answer = converse_for_json(
+            self._chat_model,
+            prompt,
+            parse_judge_answer,
+            _correction,
+            max_attempts=self._max_attempts,
+            max_tokens=JUDGE_MAX_TOKENS,
+            temperature=JUDGE_TEMPERATURE,
+            what="judge verdict",
+            on_usage=self._count,
         )
+        return answer.value, answer.model_id
