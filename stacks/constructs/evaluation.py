@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -26,6 +24,7 @@ from reviewflow.contracts import EnvVar
 from stacks.config import ReviewflowConfig
 from stacks.constructs.bedrock import grant_invoke_models
 from stacks.constructs.functions import RETENTION, Functions, FunctionSpec
+from stacks.constructs.monitoring import alarm_on_any
 from stacks.constructs.workflow import _number, state_machine_arn
 from stacks.nag import acknowledge, nag_form
 
@@ -79,13 +78,15 @@ class EvaluationSuite(Construct):
         self._build_functions(config, functions)
         self.state_machine = self._state_machine(config, state_machine_name, bus, definition_file)
         self.alarms = [
-            self._alarm(
+            alarm_on_any(
+                self,
                 "EvaluationsFailed",
                 self.state_machine.metric_failed(period=ALARM_PERIOD, statistic="Sum"),
                 f"{config.resource_prefix}: an evaluation failed (its EVALUATION_COMPLETED event says where)",
                 alarm_topic,
             ),
-            self._alarm(
+            alarm_on_any(
+                self,
                 "EvaluationsTimedOut",
                 self.state_machine.metric_timed_out(period=ALARM_PERIOD, statistic="Sum"),
                 f"{config.resource_prefix}: an evaluation hit the workflow timeout and announced nothing",
@@ -243,19 +244,3 @@ class EvaluationSuite(Construct):
             "grants them on '*'.",
         )
         return machine
-
-    def _alarm(
-        self, construct_id: str, metric: cloudwatch.IMetric, description: str, topic: sns.ITopic
-    ) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        )
-        alarm.add_alarm_action(actions.SnsAction(topic))
-        return alarm

@@ -16,6 +16,24 @@ from constructs import Construct
 PERIOD = Duration.minutes(5)
 
 
+def alarm_on_any(
+    scope: Construct, construct_id: str, metric: cloudwatch.IMetric, description: str, topic: sns.ITopic
+) -> cloudwatch.Alarm:
+    """An alarm that fires on the first occurrence in a period (none: not breaching), to ``topic``."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        construct_id,
+        metric=metric,
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    alarm.add_alarm_action(actions.SnsAction(topic))
+    return alarm
+
+
 class Monitoring(Construct):
     def __init__(
         self,
@@ -29,7 +47,7 @@ class Monitoring(Construct):
         prefix: str,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._action = actions.SnsAction(alarm_topic)
+        self._topic = alarm_topic
         self.alarms: dict[str, cloudwatch.Alarm] = {}
 
         self._alarm(
@@ -63,15 +81,4 @@ class Monitoring(Construct):
             )
 
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> None:
-        alarm = cloudwatch.Alarm(
-            self,
-            construct_id,
-            metric=metric,
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        )
-        alarm.add_alarm_action(self._action)
-        self.alarms[construct_id] = alarm
+        self.alarms[construct_id] = alarm_on_any(self, construct_id, metric, description, self._topic)
