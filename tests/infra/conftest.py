@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,3 +82,35 @@ def require_executable(name: str) -> str:
     if not found:
         pytest.skip(f"{name} not on PATH")
     return found
+
+
+_SUBSTITUTION = re.compile(r"\$\{(\w+)\}")
+
+
+def assert_asl_validates(definition: Path, values: dict[str, str], scratch: Path) -> None:
+    """asl-validator passes on ``definition`` as written and as deployed.
+
+    As deployed, every ``${...FunctionArn}`` substitution becomes a Lambda ARN and every other one
+    the value given in ``values`` (the shape CloudFormation puts there); an unknown one fails.
+    """
+    validator = node_tool("asl-validator")
+    text = definition.read_text(encoding="utf-8")
+
+    def value_of(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key.endswith("FunctionArn"):
+            return f"arn:aws:lambda:eu-west-1:123456789012:function:{key.removesuffix('FunctionArn')}"
+        assert key in values, f"{definition.name}: no test value for the substitution ${{{key}}}"
+        return values[key]
+
+    substituted = scratch / f"substituted-{definition.name}"
+    substituted.write_text(_SUBSTITUTION.sub(value_of, text), encoding="utf-8")
+    for path in (definition, substituted):
+        result = subprocess.run(
+            [str(validator), "--json-path", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, f"{path}: {result.stdout}{result.stderr}"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +23,13 @@ from reviewflow.models.evaluation_steps import (
     PreparedEvaluation,
     PrepareRequest,
 )
-from tests.infra.conftest import ROOT, cdk_json_context, node_tool
+from tests.infra.conftest import ROOT, assert_asl_validates, cdk_json_context
 from tests.infra.test_template import walk_states
 from tests.unit.core.test_workflow_contract import HANDLER_COMMENT, LAMBDA_TASK_RETRY, _policy
 
 ASL_PATH = ROOT / "statemachines" / "evaluation.asl.json"
 ASL: dict[str, Any] = json.loads(ASL_PATH.read_text(encoding="utf-8"))
 STATES = dict(walk_states(ASL["States"]))
-SUBSTITUTED_FUNCTIONS = (
-    "PrepareEvaluationFunctionArn",
-    "EvaluateCaseFunctionArn",
-    "AggregateEvaluationFunctionArn",
-)
 PUBLISH_RETRY = [
     {
         "ErrorEquals": ["States.ALL"],
@@ -209,26 +203,10 @@ def test_cases_run_as_child_executions_whose_output_is_discarded() -> None:
 
 
 def test_asl_validator_passes_on_the_file_and_on_the_substituted_definition(tmp_path: Path) -> None:
-    validator = node_tool("asl-validator")
-    text = ASL_PATH.read_text(encoding="utf-8")
-    for key in SUBSTITUTED_FUNCTIONS:
-        text = text.replace("${" + key + "}", f"arn:aws:lambda:eu-west-1:123456789012:function:{key[:-11]}")
-    for key, value in {
+    values = {
         "EventBusName": "reviewflow-reviews",
         "LowThreshold": "0.4",
         "HighThreshold": "0.6",
         "EvaluationMaxConcurrency": "4",
-    }.items():
-        text = text.replace("${" + key + "}", value)
-    assert "${" not in text
-    substituted = tmp_path / "evaluation.asl.json"
-    substituted.write_text(text, encoding="utf-8")
-    for path in (ASL_PATH, substituted):
-        result = subprocess.run(
-            [str(validator), "--json-path", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, f"{path}: {result.stdout}{result.stderr}"
+    }
+    assert_asl_validates(ASL_PATH, values, tmp_path)

@@ -8,20 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.infra.conftest import ROOT, Synthesized, node_tool, require_executable
+from tests.infra.conftest import ROOT, Synthesized, assert_asl_validates, node_tool, require_executable
 
 # W3005: CDK writes an explicit DependsOn on a function's role next to the GetAtt of that role.
 CFN_LINT_IGNORED = "W3005"
 
-SUBSTITUTED_FUNCTIONS = (
-    "ValidateReviewFunctionArn",
-    "ScoreToxicityFunctionArn",
-    "DetectSentimentFunctionArn",
-    "GenerateResponseFunctionArn",
-    "CheckReplyFunctionArn",
-    "RequestApprovalFunctionArn",
-    "BuildOutcomeFunctionArn",
-)
 SUBSTITUTED_VALUES = {
     "EventBusName": "reviewflow-reviews",
     "ApprovalsTableName": "Reviewflow-ApprovalsTable-ABC",
@@ -53,26 +44,7 @@ def test_cfn_lint_passes_on_the_template(synthesized: Synthesized) -> None:
 
 
 def test_asl_validator_passes_on_the_file_and_on_the_substituted_definition(tmp_path: Path) -> None:
-    validator = node_tool("asl-validator")
-    definition = ROOT / "statemachines" / "review_response.asl.json"
-    # As deployed: the substitutions replaced by values of the shape CloudFormation puts there.
-    text = definition.read_text(encoding="utf-8")
-    for key in SUBSTITUTED_FUNCTIONS:
-        text = text.replace("${" + key + "}", f"arn:aws:lambda:eu-west-1:123456789012:function:{key[:-11]}")
-    for key, value in SUBSTITUTED_VALUES.items():
-        text = text.replace("${" + key + "}", value)
-    assert "${" not in text
-    substituted = tmp_path / "substituted.asl.json"
-    substituted.write_text(text, encoding="utf-8")
-    for path in (definition, substituted):
-        result = subprocess.run(
-            [str(validator), "--json-path", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, f"{path}: {result.stdout}{result.stderr}"
+    assert_asl_validates(ROOT / "statemachines" / "review_response.asl.json", SUBSTITUTED_VALUES, tmp_path)
 
 
 def test_cdk_cli_synth_succeeds_offline(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ the full name is in the bar's tooltip.
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
+from html import escape
 
 from reviewflow.models.evaluation_report import CandidateReport, EvaluationReport
 
@@ -95,7 +95,7 @@ def to_svg(report: EvaluationReport) -> str:
     lines = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{_n(width)}" height="{_n(height)}" '
         f'viewBox="0 0 {_n(width)} {_n(height)}" font-family="sans-serif" font-size="12" '
-        f'role="img" aria-label={quoteattr(f"{title} ({subtitle})")}>',
+        f'role="img" aria-label="{escape(f"{title} ({subtitle})")}">',
         f'<rect width="{_n(width)}" height="{_n(height)}" fill="#ffffff"/>',
         f'<text x="16" y="22" font-size="14" font-weight="bold">{escape(title)}</text>',
         f'<text x="16" y="40" fill="{MUTED}">{escape(subtitle)}</text>',
