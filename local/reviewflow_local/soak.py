@@ -134,10 +134,7 @@ class _SoakRun:
     def post(self, deliveries: list[Delivery], max_in_flight: int) -> None:
         """``PutEvents`` in batches, never more than ``max_in_flight`` reviews unanswered."""
         for offset in range(0, len(deliveries), PUT_BATCH):
-            while (
-                len(self.expected) - len(self._answered) >= max_in_flight
-                and time.monotonic() <= self.deadline
-            ):
+            while self._in_flight() >= max_in_flight and time.monotonic() <= self.deadline:
                 self._step(POLL_SECONDS)
             batch = deliveries[offset : offset + PUT_BATCH]
             ids = self.pipeline.post_reviews([d.detail for d in batch])  # raises on FailedEntryCount
@@ -156,24 +153,27 @@ class _SoakRun:
         while True:
             if time.monotonic() > self.deadline:
                 return False
+            self._take_outcomes()
             everything_answered = len(self._answered) >= len(self.expected)
+            if everything_answered and not self.pipeline.any_running():
+                break
             arrived = self._step(TAIL_POLL_SECONDS if everything_answered else POLL_SECONDS)
-            if (everything_answered or not arrived) and not self.pipeline.any_running():
+            if not arrived and not self.pipeline.any_running():
                 break
         self.pipeline.flush_outcomes()
         self._take_outcomes()
         return True
 
     def _step(self, wait_seconds: float) -> bool:
-        """Decide new approvals, count new outcomes, then wait for the next arrival.
-
-        Returns whether an outcome or an email arrived during the wait.
-        """
-        self._take_outcomes()
+        """Decide new approvals, then wait for the next outcome or email (True if one came)."""
         self.decider.decide_sent(self.pipeline.emails_sent(), self.pipeline.pending_approval)
         self._note()
         seen, self._activity = self._activity, self.pipeline.wait_for_activity(self._activity, wait_seconds)
         return self._activity != seen
+
+    def _in_flight(self) -> int:
+        self._take_outcomes()
+        return len(self.expected) - len(self._answered)
 
     def _take_outcomes(self) -> None:
         new = self.pipeline.outcomes_since(self._outcomes_read)
