@@ -1,7 +1,8 @@
-"""``python -m bench``: cold start, cost model and orchestration overhead (``make bench``).
+"""``python -m bench``: cold start, cost model, orchestration overhead, soak speed (``make bench``).
 
-The default is the issue's full set (N = 10, 100, 1,000; 5, 3 and 1 runs) and fits in about
-10 minutes on 2 cores; ``--quick`` is a smoke run of a minute or two.
+The default is the issue's full set (N = 10, 100, 1,000) and takes about 30 minutes on 2 cores,
+most of it the soak benchmark's 1,000 reviews without the speed-up patches; ``--quick`` is a
+smoke run of a few minutes. Name benchmarks to run only those (``python -m bench soak``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from bench import common
 
-BENCHMARKS = ("coldstart", "cost", "overhead")
+BENCHMARKS = ("coldstart", "cost", "overhead", "soak")
 
 
 def _sizes(text: str) -> dict[int, int]:
@@ -33,6 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--sizes", type=_sizes, help="overhead sizes as N:runs,... (default 10:5,100:3,1000:1)"
+    )
+    parser.add_argument(
+        "--soak-sizes", type=_sizes, help="soak sizes as N:runs,... (default 10:3,100:3,1000:1)"
+    )
+    parser.add_argument(
+        "--soak-modes",
+        default="on,off",
+        help="on,off (default: each N with the speed-up patches and without) or on (with them only)",
     )
     parser.add_argument("--runs", type=int, help="runs for sizes given without :runs")
     parser.add_argument("--import-runs", type=int, help="cold-start import samples per module (default 7)")
@@ -63,6 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         sizes = args.sizes or ({10: 1, 50: 1} if args.quick else dict(overhead.DEFAULT_RUNS))
         sizes = {n: (r or args.runs or 1) for n, r in sizes.items()}
         overhead.run(sizes, plot=not args.no_plot)
+    if "soak" in chosen:
+        from bench import soak_speed
+
+        modes = [m for m in args.soak_modes.split(",") if m]
+        if "on" not in modes or set(modes) - set(soak_speed.MODES):
+            parser.error(f"--soak-modes takes on,off or on, not {args.soak_modes!r}")
+        soak_sizes = args.soak_sizes or dict(soak_speed.QUICK_RUNS if args.quick else soak_speed.DEFAULT_RUNS)
+        soak_speed.run({n: (r or args.runs or 1) for n, r in soak_sizes.items()}, modes=modes)
     print(f"\nbench finished in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 

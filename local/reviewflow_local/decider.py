@@ -5,12 +5,17 @@ how each decision is chosen (one fixed answer, or a seeded mix per review and st
 approvals the table still lists as pending are decided, each once, through the first approval
 link of the email sent for it (``reviewer.decide``: GET the page, POST its form). An approval
 whose email is not in the outbox yet is simply tried again on the next call.
+
+Two ways in: ``decide(pending)`` takes the table's pending items and looks for their emails
+(``reviewflow run``); ``decide_sent(emails, lookup)`` starts from the emails written since the
+last call and looks each approval up by id (the soak). The second costs the same per call
+whatever the number of reviews already done: nothing is scanned or listed again.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,8 @@ from reviewflow_local.reviewer import PageResult, decide
 Choice = Callable[[Mapping[str, Any]], str]
 #: ``reviewer.decide``'s signature; tests pass a fake to decide without HTTP.
 Submit = Callable[..., tuple[PageResult, PageResult]]
+#: Approval id -> its item if it is still pending, else ``None`` (``LocalPipeline.pending_approval``).
+Lookup = Callable[[str], Mapping[str, Any] | None]
 
 
 def always(decision: str) -> Choice:
@@ -54,6 +61,7 @@ class ApprovalDecider:
         self._handled: set[str] = set()
         self._links: dict[str, str] = {}  # approval id -> first approval link of its email
         self._read: set[Path] = set()
+        self._sent_seen = 0  # emails of ``decide_sent``'s list already read
 
     def decide(self, pending: Iterable[Mapping[str, Any]]) -> int:
         """Decide every approval in ``pending`` not decided before; returns how many answered."""
@@ -67,6 +75,30 @@ class ApprovalDecider:
             link = self._links.get(approval_id)
             if link is None:
                 continue  # its email is not written yet
+            self._handled.add(approval_id)
+            answered += self._decide_one(approval_id, link, self._choose(item))
+        return answered
+
+    def decide_sent(self, emails: Sequence[Path], lookup: Lookup) -> int:
+        """Decide the approvals of the emails in ``emails`` not read before (each file complete).
+
+        ``emails`` is the notifier's list of written files, oldest first, only ever appended to;
+        an approval ``lookup`` no longer finds pending (decided or expired meanwhile) is skipped.
+        Returns how many were answered.
+        """
+        new = list(emails[self._sent_seen :])
+        self._sent_seen += len(new)
+        answered = 0
+        for path in new:
+            message = read_message(path)
+            approval_id = message.approval_id
+            if not approval_id or not message.approval_links or approval_id in self._handled:
+                continue
+            self._read.add(path)
+            link = self._links.setdefault(approval_id, message.approval_links[0])
+            item = lookup(approval_id)
+            if item is None:
+                continue
             self._handled.add(approval_id)
             answered += self._decide_one(approval_id, link, self._choose(item))
         return answered

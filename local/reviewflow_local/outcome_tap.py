@@ -9,6 +9,10 @@ A pump thread moves the queued events into an in-memory list that callers read a
 ``flush()`` reads the queue to the end on the caller's thread: every event EventBridge delivered
 before the call is in ``outcomes()`` afterwards, so "nothing was published" can be asserted
 without waiting and hoping.
+
+Readers that poll (the soak, ``reviewflow run``) read only what is new: ``count()``,
+``outcomes_since(n)`` and ``wait_for_count(n)`` cost the same with ten outcomes listed as with
+ten thousand, where ``outcomes()`` copies the whole list.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ TAP_RULE = "reviewflow-local-outcome-tap"
 TAP_QUEUE = "reviewflow-local-outcomes"
 # The pump long-polls: moto's SQS waits on a condition, so an idle pump costs nothing, and an
 # outcome is taken the moment it arrives (the old 50 ms polling loop was 7 % of the runtime's time).
-# ``flush`` waits for at most one such poll to end, because the pump holds the lock while it waits.
 LONG_POLL_SECONDS = 1
+#: How long ``flush`` waits between looks while the pump holds messages it has not listed yet.
+FLUSH_WAIT_SECONDS = 0.01
 
 Outcome = dict[str, Any]
 
@@ -51,7 +56,6 @@ class OutcomeTap:
         self._outcomes: list[Outcome] = []
         self._ids: set[str] = set()
         self._changed = threading.Condition()
-        self._reading = threading.Lock()  # one reader of the queue at a time: pump or flush
         self._stop = threading.Event()
         self._pump: threading.Thread | None = None
 
@@ -77,9 +81,24 @@ class OutcomeTap:
             self._pump.join(timeout=2)
 
     def flush(self) -> None:
-        """Read the queue until it is empty; afterwards every delivered event is in ``outcomes()``."""
-        while self._read_once():
-            pass
+        """Read the queue until it is empty; afterwards every delivered event is in ``outcomes()``.
+
+        The pump may hold messages it received but has not listed yet; it deletes a message only
+        after listing it, so once the queue has no message left, visible or in anyone's hands,
+        every delivered event is listed. The pump never holds a lock while it long-polls, so a
+        flush does not wait for its poll to time out.
+        """
+        while True:
+            if self._read_once():
+                continue
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=self._queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            if not any(int(value) for value in attributes.values()):
+                return
+            with self._changed:  # the pump is listing what it holds: it notifies when done
+                self._changed.wait(FLUSH_WAIT_SECONDS)
 
     def outcomes(self) -> list[Outcome]:
         with self._changed:
@@ -87,6 +106,22 @@ class OutcomeTap:
 
     def count(self) -> int:
         with self._changed:
+            return len(self._outcomes)
+
+    def outcomes_since(self, start: int) -> list[Outcome]:
+        """The outcomes listed after the first ``start`` ones (what a poller has not seen yet)."""
+        with self._changed:
+            return self._outcomes[start:]
+
+    def wait_for_count(self, seen: int, timeout: float) -> int:
+        """Wait until more than ``seen`` outcomes are listed, or ``timeout``; return the count."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self._outcomes) <= seen:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
             return len(self._outcomes)
 
     def wait_for(
@@ -114,22 +149,24 @@ class OutcomeTap:
                 raise
 
     def _read_once(self, wait_seconds: int = 0) -> bool:
-        """One receive; True when it returned messages. Holding the lock from receive to append
-        is what makes ``flush`` exact: no message is ever in the pump's hands but not yet listed."""
-        with self._reading:
-            messages = self._sqs.receive_message(
-                QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
-            ).get("Messages", [])
-            added = []
-            for message in messages:
-                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
-                event = json.loads(message["Body"])
-                if self._add(event):
-                    added.append(event)
+        """One receive; True when it returned messages. Each message is listed before it is
+        deleted (in one batch): that order is what makes ``flush`` exact."""
+        messages = self._sqs.receive_message(
+            QueueUrl=self._queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
+        ).get("Messages", [])
+        if not messages:
+            return False
+        added = [event for event in (json.loads(m["Body"]) for m in messages) if self._add(event)]
+        self._sqs.delete_message_batch(
+            QueueUrl=self._queue_url,
+            Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)],
+        )
+        with self._changed:
+            self._changed.notify_all()  # a flush waiting for the pump's messages looks again
         if self._on_outcome is not None:
             for event in added:
                 self._on_outcome(event)
-        return bool(messages)
+        return True
 
     def _add(self, event: Outcome) -> bool:
         """List the event unless it was listed before (SQS delivers at least once)."""

@@ -20,16 +20,18 @@ drive it with: post reviews, wait for outcomes, read pending approvals, executio
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import IO, Any
 
 from reviewflow.contracts import INPUT_DETAIL_TYPE, EnvVar
+from reviewflow.providers.approval_store import KEY_PREFIX
 from reviewflow_local import moto_patches
 from reviewflow_local.deployment import REGION, LocalPipelineError, StackResources, code_paths, deploy
 from reviewflow_local.faults import FaultInjector, FaultPlan, fault_plan_from_env, install_faults
@@ -80,7 +82,11 @@ class LocalPipeline:
         self.fault_plan = faults if faults is not None else fault_plan_from_env()
         self.fault_injector: FaultInjector | None = None
         self.outbox = Outbox(workdir / "outbox")
-        self.tap = OutcomeTap(on_outcome)
+        self.tap = OutcomeTap(self._outcome_arrived)
+        self._on_outcome = on_outcome
+        self._activity = threading.Condition()
+        self._activity_count = 0
+        self._notifier: _SignallingOutboxNotifier | None = None
         self.timings = Timings()
         self.resources: StackResources
         self.front: HttpFront
@@ -174,9 +180,10 @@ class LocalPipeline:
         self.runner.reserve(self.resources.function_environments.values())
         registry = _registry()
         registry.reset()
-        registry.set_override(
-            "notifier", OutboxNotifier(self.outbox, self.resources.reviewer_email, then=_sns_notifier)
+        self._notifier = _SignallingOutboxNotifier(
+            self.outbox, self.resources.reviewer_email, then=_sns_notifier, on_sent=self._signal
         )
+        registry.set_override("notifier", self._notifier)
         self.fault_injector = install_faults(self.fault_plan)
         moto_patches.set_lambda_runner(self.runner)
 
@@ -222,8 +229,41 @@ class LocalPipeline:
 
     def wait_for_more(self, seen: int, timeout: float) -> None:
         """Return when there are more than ``seen`` outcomes, or after ``timeout`` seconds."""
-        with contextlib.suppress(TimeoutError):
-            self.tap.wait_for(lambda current: len(current) > seen, timeout)
+        self.tap.wait_for_count(seen, timeout)
+
+    def outcomes_since(self, start: int) -> list[Outcome]:
+        """The outcome events after the first ``start`` read (a poller's new ones, oldest first)."""
+        return self.tap.outcomes_since(start)
+
+    def emails_sent(self) -> Sequence[Path]:
+        """Every reviewer email the functions wrote, oldest first (each file complete)."""
+        return self._notifier.sent if self._notifier is not None else ()
+
+    def activity(self) -> int:
+        """How many outcomes and emails have arrived so far (see ``wait_for_activity``)."""
+        with self._activity:
+            return self._activity_count
+
+    def wait_for_activity(self, seen: int, timeout: float) -> int:
+        """Wait until an outcome or an email arrives after ``activity()`` returned ``seen``."""
+        deadline = time.monotonic() + timeout
+        with self._activity:
+            while self._activity_count == seen:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._activity.wait(remaining)
+            return self._activity_count
+
+    def _outcome_arrived(self, event: Outcome) -> None:
+        if self._on_outcome is not None:
+            self._on_outcome(event)
+        self._signal()
+
+    def _signal(self) -> None:
+        with self._activity:
+            self._activity_count += 1
+            self._activity.notify_all()
 
     def outcome_for(self, review_id: str, timeout: float = 30.0) -> Outcome:
         def found(events: list[Outcome]) -> bool:
@@ -231,6 +271,25 @@ class LocalPipeline:
 
         events = self.wait_for(found, timeout)
         return next(e for e in events if e["detail"].get("review_id") == review_id)
+
+    def pending_approval(self, approval_id: str) -> dict[str, Any] | None:
+        """The approval item if it is still waiting for a person (secrets left out), else None.
+
+        One ``GetItem``: what a poller that learns of approvals from their emails asks, instead
+        of scanning the whole table (``pending_approvals``) each time.
+        """
+        item = (
+            self.client("dynamodb")
+            .get_item(
+                TableName=self.resources.table_name,
+                Key={"pk": {"S": KEY_PREFIX + approval_id}},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        if item is None or item.get("status", {}).get("S") != "PENDING":
+            return None
+        return _visible(item)
 
     def pending_approvals(self) -> list[dict[str, Any]]:
         """Approval items still waiting for a person (read from the table, secrets left out)."""
@@ -241,18 +300,10 @@ class LocalPipeline:
                 TableName=self.resources.table_name,
                 FilterExpression="begins_with(pk, :p) AND #s = :pending",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":p": {"S": "approval#"}, ":pending": {"S": "PENDING"}},
+                ExpressionAttributeValues={":p": {"S": KEY_PREFIX}, ":pending": {"S": "PENDING"}},
             )
         )
-        items = [
-            {
-                key: value.get("S", value.get("N"))
-                for key, value in item.items()
-                if key not in _SECRET_ATTRIBUTES
-            }
-            for page in pages
-            for item in page["Items"]
-        ]
+        items = [_visible(item) for page in pages for item in page["Items"]]
         return sorted(items, key=lambda item: str(item.get("created_at", "")))
 
     def executions(self) -> Iterator[dict[str, Any]]:
@@ -274,6 +325,33 @@ class LocalPipeline:
             .paginate(executionArn=execution_arn)
         )
         return [event for page in pages for event in page["events"]]
+
+
+def _visible(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB approval item as plain values, without the attributes no reader may see."""
+    return {
+        key: value.get("S", value.get("N")) for key, value in item.items() if key not in _SECRET_ATTRIBUTES
+    }
+
+
+class _SignallingOutboxNotifier(OutboxNotifier):
+    """``OutboxNotifier`` that also tells the pipeline an email was written."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        recipient: str | None,
+        then: Callable[[], object] | None,
+        on_sent: Callable[[], None],
+    ) -> None:
+        super().__init__(outbox, recipient, then=then)
+        self._on_sent = on_sent
+
+    def send(self, message: EmailMessage) -> str:
+        try:
+            return super().send(message)
+        finally:
+            self._on_sent()
 
 
 def _registry() -> Any:

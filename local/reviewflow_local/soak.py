@@ -22,6 +22,12 @@ What a run does:
 5. waits until no execution is still running, reads every outcome the tap holds, then counts
    (``soak_report``).
 
+The driver's work per poll does not grow with the run: it reads only the outcomes and emails
+that arrived since the last poll (each approval then looked up by id, never the table scanned),
+keeps a running count of answered reviews, and asks whether executions still run only when
+nothing has arrived for a while or every review is answered. It wakes as soon as an outcome or
+an email arrives rather than on a timer.
+
 The reviews, duplicates and decisions come from ``soak_reviews``.
 """
 
@@ -41,7 +47,10 @@ from reviewflow_local.soak_report import SoakReport, check_conservation
 from reviewflow_local.soak_reviews import Delivery, decision_for, generate_reviews, plan_deliveries
 
 PUT_BATCH = 10
+#: Longest wait for an outcome or an email before the driver looks at the executions.
 POLL_SECONDS = 0.5
+#: Wait between looks once every review is answered (only duplicates can still be running).
+TAIL_POLL_SECONDS = 0.02
 NOTE_EVERY_SECONDS = 5.0
 
 
@@ -55,8 +64,15 @@ def run_soak(
     max_in_flight: int = 40,
     progress: Callable[[str], None] | None = None,
 ) -> SoakReport:
-    """Drive a started pipeline through a soak and check the conservation law."""
+    """Drive a started pipeline through a soak and check the conservation law.
+
+    Only this run's outcomes and executions are counted, so a pipeline may serve several soaks
+    one after the other (a benchmark warms up with one); nothing else may post meanwhile.
+    """
     started = time.perf_counter()
+    outcomes_before = len(pipeline.flush_outcomes())
+    executions_before = Counter(execution["status"] for execution in pipeline.executions())
+    faults_before = _faults_injected(pipeline)
     deliveries, redeliveries = plan_deliveries(generate_reviews(reviews, seed), duplicates, seed)
     report = SoakReport(reviews=reviews, duplicates=duplicates, fault_plan=pipeline.fault_plan.describe())
     run = _SoakRun(pipeline, seeded_choice(seed), time.monotonic() + timeout, progress)
@@ -67,12 +83,20 @@ def run_soak(
     report.wall_seconds = time.perf_counter() - started
     report.approvals_decided = run.decider.decided
     report.approval_errors = run.decider.errors
-    if pipeline.fault_injector is not None:
-        injected = pipeline.fault_injector.injected
-        report.faults_injected = Counter({f"{p}:{k}": n for (p, k), n in injected.items()})
+    report.faults_injected = _faults_injected(pipeline)
+    report.faults_injected.subtract(faults_before)
+    report.faults_injected = +report.faults_injected
     report.executions = Counter(execution["status"] for execution in pipeline.executions())
-    check_conservation(report, run.expected, pipeline.flush_outcomes())
+    report.executions.subtract(executions_before)
+    report.executions = +report.executions  # drop the statuses this run added nothing to
+    check_conservation(report, run.expected, pipeline.flush_outcomes()[outcomes_before:])
     return report
+
+
+def _faults_injected(pipeline: LocalPipeline) -> Counter[str]:
+    if pipeline.fault_injector is None:
+        return Counter()
+    return Counter({f"{p}:{k}": n for (p, k), n in pipeline.fault_injector.injected.items()})
 
 
 def seeded_choice(seed: int) -> Choice:
@@ -100,6 +124,9 @@ class _SoakRun:
         )
         self.deadline = deadline
         self.expected: dict[str, str] = {}  # outcome key -> path kind
+        self._answered: set[str] = set()  # outcome keys seen (a subset of ``expected``'s)
+        self._outcomes_read = pipeline.tap.count()
+        self._activity = pipeline.activity()
         self._progress = progress
         self._started = time.perf_counter()
         self._last_note = 0.0
@@ -107,10 +134,8 @@ class _SoakRun:
     def post(self, deliveries: list[Delivery], max_in_flight: int) -> None:
         """``PutEvents`` in batches, never more than ``max_in_flight`` reviews unanswered."""
         for offset in range(0, len(deliveries), PUT_BATCH):
-            while (
-                len(self.expected) - self._answered() >= max_in_flight and time.monotonic() <= self.deadline
-            ):
-                self._step()
+            while self._in_flight() >= max_in_flight and time.monotonic() <= self.deadline:
+                self._step(POLL_SECONDS)
             batch = deliveries[offset : offset + PUT_BATCH]
             ids = self.pipeline.post_reviews([d.detail for d in batch])  # raises on FailedEntryCount
             for delivery, event_id in zip(batch, ids, strict=True):
@@ -122,29 +147,47 @@ class _SoakRun:
 
         Once nothing runs, every outcome has reached the tap's queue (publishing is the last
         thing an execution does), and the flush reads it: what is still missing then is lost.
+        Whether anything runs is asked only when every review is answered (then only duplicate
+        deliveries may still be finishing) or when a whole poll brought nothing new.
         """
-        while self.pipeline.any_running():
+        while True:
             if time.monotonic() > self.deadline:
                 return False
-            self._step()
+            self._take_outcomes()
+            everything_answered = len(self._answered) >= len(self.expected)
+            if everything_answered and not self.pipeline.any_running():
+                break
+            arrived = self._step(TAIL_POLL_SECONDS if everything_answered else POLL_SECONDS)
+            if not arrived and not self.pipeline.any_running():
+                break
         self.pipeline.flush_outcomes()
+        self._take_outcomes()
         return True
 
-    def _step(self) -> None:
-        self.decider.decide(self.pipeline.pending_approvals())
+    def _step(self, wait_seconds: float) -> bool:
+        """Decide new approvals, then wait for the next outcome or email (True if one came)."""
+        self.decider.decide_sent(self.pipeline.emails_sent(), self.pipeline.pending_approval)
         self._note()
-        self.pipeline.wait_for_more(self.pipeline.tap.count(), timeout=POLL_SECONDS)
+        seen, self._activity = self._activity, self.pipeline.wait_for_activity(self._activity, wait_seconds)
+        return self._activity != seen
 
-    def _answered(self) -> int:
-        return len(
-            {str(e["detail"].get("review_id")) for e in self.pipeline.outcomes()} & self.expected.keys()
-        )
+    def _in_flight(self) -> int:
+        self._take_outcomes()
+        return len(self.expected) - len(self._answered)
+
+    def _take_outcomes(self) -> None:
+        new = self.pipeline.outcomes_since(self._outcomes_read)
+        self._outcomes_read += len(new)
+        for event in new:
+            key = str(event["detail"].get("review_id"))
+            if key in self.expected:
+                self._answered.add(key)
 
     def _note(self) -> None:
         if self._progress is not None and time.monotonic() - self._last_note > NOTE_EVERY_SECONDS:
             self._last_note = time.monotonic()
             elapsed = time.perf_counter() - self._started
-            self._progress(f"[{elapsed:6.1f}s] {self._answered()}/{len(self.expected)} outcomes")
+            self._progress(f"[{elapsed:6.1f}s] {len(self._answered)}/{len(self.expected)} outcomes")
 
 
 def _originals_of(deliveries: list[Delivery], redeliveries: list[Delivery]) -> list[Delivery]:

@@ -15,7 +15,9 @@ One module per area of moto:
 - ``dynamodb``: item operations safe under concurrent callers;
 - ``stepfunctions_engine``: the interpreter's per-execution parsing, per-path JSONPath
   compilation and per-attempt boto3 clients, done once (speed-ups only);
-- ``stepfunctions_memory``: a finished execution keeps what the API shows, not its whole run.
+- ``stepfunctions_memory``: a finished execution keeps what the API shows, not its whole run;
+- ``stepfunctions_lambda``: the interpreter's Lambda tasks call the Lambda backend directly
+  (speed-up only).
 
 Patches are applied once per process by ``apply()`` and stay applied: they only change
 behaviour that moto does not otherwise have (a Lambda handler that really runs, a Step Functions
@@ -58,6 +60,7 @@ from reviewflow_local.moto_patches.stepfunctions_engine import (
     patch_parse_once,
     patch_shared_clients,
 )
+from reviewflow_local.moto_patches.stepfunctions_lambda import patch_direct_lambda_tasks
 from reviewflow_local.moto_patches.stepfunctions_memory import patch_retire_finished_executions
 
 __all__ = [
@@ -93,6 +96,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "sfn_shared_clients": patch_shared_clients,
     "sfn_retire_finished_executions": patch_retire_finished_executions,
     "events_jsonpath_cache": patch_events_jsonpath_cache,
+    "sfn_direct_lambda_tasks": patch_direct_lambda_tasks,
 }
 
 #: The patches that only make moto faster or bounded (no feature depends on them).
@@ -103,6 +107,7 @@ SPEEDUPS = frozenset(
         "sfn_shared_clients",
         "sfn_retire_finished_executions",
         "events_jsonpath_cache",
+        "sfn_direct_lambda_tasks",
     }
 )
 

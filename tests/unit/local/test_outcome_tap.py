@@ -91,3 +91,48 @@ def test_flush_lists_everything_delivered_even_while_the_pump_runs(events: Any) 
     finally:
         tap.stop()
     assert sorted(seen) == sorted(f"r-{i}" for i in range(25))  # each reported once
+
+
+def test_pollers_read_only_what_is_new(events: Any) -> None:
+    tap = _tap()
+    for index in range(3):
+        _put(
+            events,
+            OUTCOME_SOURCE,
+            OutcomeType.RESPONSE_CREATED,
+            {"review_id": f"r-{index}", "execution_id": f"{PREFIX}{index}"},
+        )
+    tap.flush()
+    assert tap.wait_for_count(0, timeout=0) == 3  # already more than 0: no wait
+    assert tap.wait_for_count(3, timeout=0) == 3  # none beyond 3, and no time to wait for one
+    assert [e["detail"]["review_id"] for e in tap.outcomes_since(1)] == ["r-1", "r-2"]
+    assert tap.outcomes_since(3) == []
+    _put(
+        events,
+        OUTCOME_SOURCE,
+        OutcomeType.HARMFUL_CONTENT,
+        {"review_id": "r-3", "execution_id": f"{PREFIX}3"},
+    )
+    tap.flush()
+    assert [e["detail"]["review_id"] for e in tap.outcomes_since(3)] == ["r-3"]
+
+
+def test_a_message_delivered_twice_is_listed_once_and_the_queue_ends_empty(events: Any) -> None:
+    tap = _tap()
+    _put(
+        events,
+        OUTCOME_SOURCE,
+        OutcomeType.RESPONSE_CREATED,
+        {"review_id": "r-1", "execution_id": f"{PREFIX}1"},
+    )
+    sqs = tap._sqs
+    body = sqs.receive_message(QueueUrl=tap._queue_url, VisibilityTimeout=0)["Messages"][0]["Body"]
+    sqs.send_message(QueueUrl=tap._queue_url, MessageBody=body)  # SQS's at-least-once, by hand
+    tap.flush()
+    assert [e["detail"]["review_id"] for e in tap.outcomes()] == ["r-1"]
+    attributes = sqs.get_queue_attributes(QueueUrl=tap._queue_url, AttributeNames=["All"])["Attributes"]
+    assert (
+        attributes["ApproximateNumberOfMessages"]
+        == attributes["ApproximateNumberOfMessagesNotVisible"]
+        == "0"
+    )
