@@ -222,10 +222,11 @@ class ModelStandIn:
 
     def stop(self) -> None:
         self.release()
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
+        if self._thread is not None:  # shutdown() would wait forever for a loop never started
+            self._server.shutdown()
             self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
 
     def release(self) -> None:
         """Let every held (``hang``) request finish."""
