@@ -69,3 +69,11 @@ class LocalEnvVar(StrEnum):
     FAULTS = "REVIEWFLOW_FAULTS"
     FAULT_SEED = "REVIEWFLOW_FAULT_SEED"
     PROJECT_ROOT = "REVIEWFLOW_PROJECT_ROOT"
+    # The model providers the local runtime synthesizes the stack with (``--llm`` and the rest):
+    # they become synth context, as ``cdk.json`` would give it, and reach a function only that way.
+    LLM = "REVIEWFLOW_LLM"
+    LLM_BASE_URL = "REVIEWFLOW_LLM_BASE_URL"
+    MODEL = "REVIEWFLOW_MODEL"
+    SENTIMENT_MODEL = "REVIEWFLOW_SENTIMENT_MODEL"
+    TOXICITY = "REVIEWFLOW_TOXICITY"
+    RESPONSE_PROMPT = "REVIEWFLOW_RESPONSE_PROMPT"

@@ -1,4 +1,6 @@
-"""``reviewflow run``, ``serve``, ``soak`` and ``eval``: the whole pipeline, offline, on this machine."""
+"""``reviewflow run``, ``serve``, ``soak`` and ``eval``: the whole pipeline, on this machine (offline
+unless ``--llm``/``--toxicity`` name a model server or real AWS); ``model-standin`` serves a scripted
+stand-in for a model server."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from reviewflow.contracts import INPUT_DETAIL_TYPE, LocalEnvVar
-from reviewflow_local import cli_serve, commands, evaluation
+from reviewflow_local import cli_serve, commands, evaluation, model_standin_cli
 from reviewflow_local.cli_checks import CliError
 from reviewflow_local.faults import FaultPlan
+from reviewflow_local.model_choice import add_model_options
 from reviewflow_local.synth import SynthError
 
 Command = Callable[[argparse.Namespace], int]
@@ -82,11 +85,12 @@ COMMANDS = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="reviewflow", description="The whole reviewflow pipeline, offline, on this machine.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,soak,eval}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,soak,eval,model-standin}")
     options = {"run": _run_options, "serve": _serve_options, "soak": _soak_options}
     for name, (summary, description) in COMMANDS.items():
         options[name](sub.add_parser(name, help=summary, description=description))
     evaluation.add_parser(sub, seconds=_positive_seconds)
+    model_standin_cli.add_parser(sub, port=_port)
     return parser
 
 
@@ -202,6 +206,7 @@ def _common(command: argparse.ArgumentParser, handler: Command, *, faults_defaul
         + (", the generated reviews and the decisions" if handler is commands.soak else "")
         + f" (default: ${LocalEnvVar.FAULT_SEED}, or 0)",
     )
+    add_model_options(command)
     command.set_defaults(handler=handler, command_parser=command)
 
 

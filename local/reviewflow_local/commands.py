@@ -1,7 +1,9 @@
 """What ``reviewflow run`` and ``soak`` do once their arguments are parsed (``serve``: ``cli_serve``).
 
 Each command first checks everything a user can get wrong (``cli_checks``: the input file, the
-output paths, the port, the fault plan), then creates its run folder, then boots the pipeline.
+output paths, the port, the fault plan), then creates its run folder, then boots the pipeline
+(``start_pipeline``: the model choice, ``model_choice``, is checked, ``model_checks``, and
+synthesized into the template; a failed check removes the run folder again).
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from reviewflow_local.cli_checks import (
     read_reviews,
     resolve_fault_plan,
 )
-from reviewflow_local.console import Progress, run_totals, summary_table
+from reviewflow_local.console import Progress, providers_answered, run_totals, summary_table
 from reviewflow_local.decider import ApprovalDecider, always
+from reviewflow_local.model_checks import check_models
+from reviewflow_local.model_choice import ModelChoice, resolve_model_choice
 from reviewflow_local.pipeline import LocalPipeline, outcome_key
+from reviewflow_local.real_aws import RealAwsModels
 from reviewflow_local.synth import synthesize
 
 DECISIONS = {"approve": "APPROVED", "reject": "REJECTED"}
@@ -98,12 +103,25 @@ def checked_workdir(args: argparse.Namespace, root: Path) -> Path:
 
 
 def start_pipeline(
-    args: argparse.Namespace, root: Path, folder: RunFolder, log: IO[str], **options: Any
+    args: argparse.Namespace,
+    root: Path,
+    folder: RunFolder,
+    log: IO[str],
+    *,
+    models: ModelChoice | None = None,
+    **options: Any,
 ) -> LocalPipeline:
-    """Synthesize (or take the cached template), boot the pipeline, and keep the run folder."""
+    """Check the chosen models, synthesize with them (or take the cached template), boot the
+    pipeline, hand the real-AWS model clients over if any, and keep the run folder."""
     started = time.perf_counter()
+    models = models or resolve_model_choice(args)
+    check_models(models, root)
+    real_aws = RealAwsModels.capture(models.real_aws_services) if models.real_aws_services else None
+    if real_aws is not None:
+        print(real_aws.warning(), file=sys.stderr)
+    print(f"reviewflow: models: {models.describe()}", file=sys.stderr)
     print("reviewflow: synthesizing the CDK app (cached after the first run)...", file=sys.stderr)
-    assembly = synthesize(root, force=args.resynth)
+    assembly = synthesize(root, overrides=models.context(), force=args.resynth)
     synth = (
         "cached template" if not assembly.synth_seconds else f"synthesized in {assembly.synth_seconds:.1f} s"
     )
@@ -113,6 +131,12 @@ def start_pipeline(
         if exc.errno == errno.EADDRINUSE:  # taken between the check and the boot
             raise port_error(int(options.get("port", 0)), exc) from None
         raise
+    if real_aws is not None:
+        try:
+            real_aws.install()  # after start(), which resets the provider registry
+        except BaseException:
+            pipeline.stop()
+            raise
     folder.keep()
     print(
         f"reviewflow: local pipeline up in {time.perf_counter() - started:.1f} s ({synth}; "
@@ -145,6 +169,7 @@ def _drive(
     _write_outcomes(out_path, events)
     print(summary_table(events))
     print(run_totals(events, len(expected), elapsed, time.perf_counter() - run_started))
+    print(providers_answered(events))
     print(
         f"Outcome events: {out_path}\nEmails: {pipeline.outbox.folder}\n"
         f"Function logs: {pipeline.workdir / 'lambda.log'}"

@@ -114,6 +114,27 @@ def run_totals(events: list[dict[str, Any]], expected: int, elapsed: float, sinc
     )
 
 
+def providers_answered(events: list[dict[str, Any]]) -> str:
+    """Who answered, read from the outcomes: ``Answered by: toxicity local x20; sentiment ...``."""
+    toxicity: Counter[str] = Counter()
+    sentiment: Counter[str] = Counter()
+    replies: Counter[str] = Counter()
+    for event in events:
+        detail = event.get("detail") or {}
+        if provider := (detail.get("review_toxicity") or {}).get("provider"):
+            toxicity[str(provider)] += 1
+        if summary := detail.get("sentiment"):
+            sentiment[f"{summary.get('model_id')} ({summary.get('prompt_version')})"] += 1
+        if detail.get("model_id"):
+            replies[f"{detail['model_id']} ({detail.get('prompt_version')})"] += 1
+    parts = [
+        f"{step} " + ", ".join(f"{who} x{n}" for who, n in sorted(counter.items()))
+        for step, counter in (("toxicity", toxicity), ("sentiment", sentiment), ("replies", replies))
+        if counter
+    ]
+    return "Answered by: " + ("; ".join(parts) if parts else "no provider (no review got that far)")
+
+
 #: The review ``serve``'s example posts: rude enough that the offline classifier holds it for a person.
 EXAMPLE_REVIEW = {"review_id": "r-1", "product_id": "p-1", "review_text": "This toaster sucks."}
 #: Any credentials do: the local endpoint checks none, and the CLI only needs some to sign with.

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from reviewflow_local.cli_checks import CliError, new_run_folder, project_root
 from reviewflow_local.commands import checked_workdir, start_pipeline
 from reviewflow_local.evaluation_console import EvaluationProgress, comparison_table
 from reviewflow_local.evaluation_runs import LocalEvaluations, parse_candidate
+from reviewflow_local.model_checks import check_model_server
+from reviewflow_local.model_choice import ModelChoice, add_model_options, resolve_model_choice
 
 DEFAULT_DATASET = Path("evals") / "golden" / "v1.jsonl"
 DEFAULT_CANDIDATES = (
@@ -52,8 +55,10 @@ def add_parser(sub: Any, *, seconds: Callable[[str], float]) -> argparse.Argumen
         "--candidate",
         action="append",
         metavar="NAME=MODEL_ID@PROMPT_VERSION",
-        help="a candidate to evaluate; repeat for more. Offline the model is local/template-responder "
-        f"at v1 or v2 (default: {' and '.join(DEFAULT_CANDIDATES)})",
+        help="a candidate to evaluate; repeat for more. With --llm local the only model is "
+        f"local/template-responder at v1 or v2 (default: {' and '.join(DEFAULT_CANDIDATES)}); with "
+        "--llm openai or bedrock any model the provider serves, and local/template-responder still "
+        "answers from templates (default: template-v2, and --model at response prompts v1 and v2)",
     )
     command.add_argument(
         "--judge",
@@ -89,6 +94,7 @@ def add_parser(sub: Any, *, seconds: Callable[[str], float]) -> argparse.Argumen
         action="store_true",
         help="synthesize the CDK app even if the cached template is current (default: use the cache)",
     )
+    add_model_options(command)
     command.set_defaults(handler=evaluate, command_parser=command)
     return command
 
@@ -102,6 +108,7 @@ class Plan:
     case_count: int
     candidates: list[Candidate]
     baseline: EvaluationReport | None
+    models: ModelChoice = field(default_factory=ModelChoice)
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -134,26 +141,56 @@ def plan_from(args: argparse.Namespace, root: Path) -> Plan:
         raise CliError(
             f"{dataset}: {len(exc.problems)} problem(s), the first: {first}; see evals/README.md"
         ) from None
+    models = resolve_model_choice(args)
     try:
-        candidates = [parse_candidate(spec) for spec in args.candidate or DEFAULT_CANDIDATES]
+        specs = args.candidate or default_candidates(models)
+        candidates = [parse_candidate(spec) for spec in specs]
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    _check_offline(candidates)
-    return Plan(dataset, text, len(cases), candidates, _baseline(args.baseline))
+    _check_candidates(candidates, models, root)
+    return Plan(dataset, text, len(cases), candidates, _baseline(args.baseline), models)
 
 
-def _check_offline(candidates: list[Candidate]) -> None:
+def default_candidates(models: ModelChoice) -> tuple[str, ...]:
+    """Offline the two template versions; with a model, the template against the model at v1 and v2."""
+    if models.llm == "local" or not models.model:
+        return DEFAULT_CANDIDATES
+    slug = re.sub(r"[^a-z0-9._-]+", "-", models.model.lower()).strip("-._")[:56] or "model"
+    return (
+        DEFAULT_CANDIDATES[1],
+        f"{slug}-v1={models.model}@v1",
+        f"{slug}-v2={models.model}@v2",
+    )
+
+
+def _check_candidates(candidates: list[Candidate], models: ModelChoice, root: Path) -> None:
     from reviewflow.providers.template_responder import MODEL_ID, VERSIONS
 
     names = [candidate.name for candidate in candidates]
     if len(set(names)) != len(names):
         raise CliError("--candidate: the candidates' names must be distinct")
     for candidate in candidates:
-        if candidate.model_id != MODEL_ID or candidate.prompt_version not in VERSIONS:
+        if candidate.model_id == MODEL_ID:
+            if candidate.prompt_version not in VERSIONS:
+                raise CliError(
+                    f"--candidate {candidate.name}: {MODEL_ID} answers at {' or '.join(VERSIONS)} only"
+                )
+        elif models.llm == "local":
             raise CliError(
-                f"--candidate {candidate.name}: offline, the only model is {MODEL_ID} at "
-                f"{' or '.join(VERSIONS)}; evaluate other models on AWS (docs/evaluation.md)"
+                f"--candidate {candidate.name}: with --llm local the only model is {MODEL_ID} at "
+                f"{' or '.join(VERSIONS)}; pass --llm openai or --llm bedrock to evaluate "
+                f"{candidate.model_id} (docs/evaluation.md)"
             )
+        else:
+            folder = root / "functions" / "prompts" / "response"
+            if not (folder / f"{candidate.prompt_version}.system.txt").is_file():
+                raise CliError(
+                    f"--candidate {candidate.name}: prompts/response/{candidate.prompt_version}.*.txt "
+                    "does not exist"
+                )
+    if models.llm == "openai" and models.base_url:
+        wanted = [c.model_id for c in candidates if c.model_id != MODEL_ID]
+        check_model_server(models.base_url, list(dict.fromkeys(wanted)))
 
 
 def _baseline(path: Path | None) -> EvaluationReport | None:
@@ -177,7 +214,7 @@ def run_plan(args: argparse.Namespace, plan: Plan, root: Path, workdir: Path) ->
         (folder.path / "lambda.log").open("a", encoding="utf-8") as log,
     ):
         # No injected faults, whatever REVIEWFLOW_FAULTS says: a gate must not fail by chance.
-        pipeline = start_pipeline(args, root, folder, log, faults=FaultPlan())
+        pipeline = start_pipeline(args, root, folder, log, models=plan.models, faults=FaultPlan())
         try:
             evaluations = LocalEvaluations(pipeline)
             run = evaluations.start(

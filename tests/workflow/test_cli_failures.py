@@ -168,7 +168,10 @@ def test_a_busy_port_is_refused_before_the_pipeline_boots(reviewflow, busy_port:
             "reviewflow soak: argument --faults: fault kind 'slow' unknown; use one of ('throttle', "
             "'timeout', 'server_error', 'malformed'); see 'reviewflow soak --help'",
         ),
-        (["bake"], "reviewflow: argument {run,serve,soak,eval}: invalid choice: 'bake' (choose from "),
+        (
+            ["bake"],
+            "reviewflow: argument {run,serve,soak,eval,model-standin}: invalid choice: 'bake' (choose from ",
+        ),
     ],
 )
 def test_a_bad_flag_or_value_is_one_line_naming_the_help(reviewflow, args: list[str], expected: str) -> None:

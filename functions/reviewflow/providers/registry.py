@@ -36,6 +36,7 @@ from reviewflow.models.evaluation import Candidate
 
 _T = TypeVar("_T")
 _overrides: dict[str, Any] = {}
+_client_overrides: dict[str, Any] = {}
 
 
 def _overridable(name: str) -> Callable[[Callable[[], _T]], Callable[[], _T]]:
@@ -135,6 +136,7 @@ def set_override(name: str, implementation: Any | None) -> None:
 def reset() -> None:
     """Forget every built provider and override (tests, and after a settings change)."""
     _overrides.clear()
+    _client_overrides.clear()
     for getter in _getters.values():
         getter.cache_clear()  # type: ignore[attr-defined]
 
@@ -151,7 +153,17 @@ def reply_policy() -> ReplyPolicy:
 
 def aws_client(service: str) -> Any:
     """A boto3 client with the pipeline's retry policy; the one place clients are built."""
-    return _aws_client(service)
+    client = _client_overrides.get(service)
+    return _aws_client(service) if client is None else client
+
+
+def set_client_override(service: str, client: Any | None) -> None:
+    """Use ``client`` for ``service`` (``None`` removes it): the local runtime's real-AWS model
+    clients (``reviewflow_local.real_aws``), while every other service stays on the emulation."""
+    if client is None:
+        _client_overrides.pop(service, None)
+    else:
+        _client_overrides[service] = client
 
 
 @functools.cache
