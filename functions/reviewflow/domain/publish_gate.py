@@ -32,7 +32,7 @@ def band_of(score: ToxicityScore, bands: Bands) -> ToxicityBand:
         return "unscorable"
     if score.score > bands.high:
         return "harmful"
-    if score.score >= bands.low:
+    if score.score >= bands.low or score.needs_person:
         return "uncertain"
     return "safe"
 
