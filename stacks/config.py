@@ -68,7 +68,7 @@ class ReviewflowConfig(BaseModel):
     # Two human reviews may happen in one execution; the workflow timeout must outlast both.
 
     llm_provider: Literal["bedrock", "local", "openai"] = "bedrock"
-    toxicity_provider: Literal["comprehend", "guardrails", "local"] = "comprehend"
+    toxicity_provider: Literal["comprehend", "guardrails", "local", "local-multilingual"] = "comprehend"
     model_id: str | None = None
     sentiment_model_id: str | None = None
     openai_base_url: str | None = None

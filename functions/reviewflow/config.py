@@ -25,7 +25,7 @@ from reviewflow.errors import ConfigurationError
 
 _LOCAL_ONLY = frozenset(LocalEnvVar)
 
-ToxicityProviderName = Literal["comprehend", "guardrails", "local"]
+ToxicityProviderName = Literal["comprehend", "guardrails", "local", "local-multilingual"]
 LlmProviderName = Literal["bedrock", "local", "openai"]
 
 

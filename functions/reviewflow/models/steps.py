@@ -112,6 +112,9 @@ class GeneratedResponse(_Strict):
     model_id: str
     prompt_version: str
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    # The language the writer wrote in, when it knows (the template responder does; a model is
+    # asked for the review's language). A reply not in the review's language goes to a person.
+    language: str | None = None
 
 
 # ------------------------------------------------------------------ HumanReview

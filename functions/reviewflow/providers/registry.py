@@ -171,6 +171,10 @@ def toxicity_provider() -> ToxicityProvider:
         from reviewflow.providers.local_toxicity import LocalToxicity
 
         return LocalToxicity()
+    if settings.toxicity_provider == "local-multilingual":
+        from reviewflow.providers.local_toxicity import MULTILINGUAL, LocalToxicity
+
+        return LocalToxicity(languages=MULTILINGUAL)
     if settings.toxicity_provider == "guardrails":
         if not (settings.guardrail_id and settings.guardrail_version):
             raise ConfigurationError(
