@@ -89,7 +89,7 @@ def test_safe_path_enters_every_auto_step_once_and_publishes() -> None:
     ):
         assert walked.states.count(state) == 1
     assert walked.states[0] == ASL["StartAt"]
-    assert walked.states[-3:] == ["BuildOutcome", "PublishOutcome", "Done"]
+    assert walked.states[-2:] == ["BuildOutcome", "PublishOutcome"]
     assert walked.transitions == len(walked.states)  # no retries on the happy path
 
 
@@ -117,7 +117,7 @@ def test_a_failing_task_is_billed_for_every_retry_then_caught() -> None:
 
 def test_walk_refuses_a_branch_the_choice_does_not_have() -> None:
     with pytest.raises(ValueError, match="cannot go to"):
-        walk(ASL, {"IsReviewValid": "Done"})
+        walk(ASL, {"IsReviewValid": "PublishOutcome"})
     with pytest.raises(ValueError, match="does not say"):
         walk(ASL, {})
 
