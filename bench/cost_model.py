@@ -25,7 +25,6 @@ from bench.assumptions import Assumptions
 from bench.billing import billed_ms, gb_seconds, mix_cost
 from bench.template import FunctionSpec, all_functions, functions_by_substitution, task_function
 from bench.workflow_paths import ORIGINAL_PATHS, PATHS, PathWalk, walk
-
 from bench.workload import TextWorkload, text_workload
 
 PROVIDERS = ("comprehend", "guardrails")
