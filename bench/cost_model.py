@@ -267,7 +267,7 @@ def model(
     asl: dict[str, Any],
     cpu_ms: dict[str, float],
     log_bytes_per_call: float,
-    paths: dict[str, tuple[str, dict[str, str], dict[str, str]]] = PATHS,
+    path_choices: dict[str, tuple[str, dict[str, str], dict[str, str]]] = PATHS,
 ) -> dict[str, Any]:
     model_id = assume.model_id or pricing["bedrock"]["default_model"]
     token_prices = pricing["bedrock"]["per_1k_tokens"][model_id]
@@ -284,7 +284,7 @@ def model(
     )
     paths = {
         key: price_path(inputs, asl, label, choices, failures)
-        for key, (label, choices, failures) in paths.items()
+        for key, (label, choices, failures) in path_choices.items()
     }
     mix = dict(assume.mix)
     lines = mix_cost({k: v["cost_per_review"] for k, v in paths.items()}, mix)
@@ -341,7 +341,7 @@ def compare(
             original_asl,
             cpu_ms,
             log_bytes_per_call,
-            paths=ORIGINAL_PATHS,
+            path_choices=ORIGINAL_PATHS,
         )
 
     results = {(p, d): priced(p, d) for p in PROVIDERS for d in ("ours", "original")}
