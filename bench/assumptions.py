@@ -12,8 +12,13 @@ class Assumptions:
     model_id: str = ""  # empty: pricing.json's default model
     toxicity_provider: str = "comprehend"  # or "guardrails": who scores reviews and replies
     chars_per_token: float = 4.0
-    reply_chars: int = 480  # a 3-4 sentence reply, ~120 tokens
-    original_reply_chars: int = 480  # the original sample's reply: the same short reply
+    # The reply prompt the deployment uses (cdk.json) and the reply length it leads to: response/v1
+    # asks for two to four sentences under 80 words (~480 characters, ~120 tokens); response/short-v1
+    # for at most 300 characters, assumed written at 290 (a reply of 301-400 characters costs one
+    # more Comprehend unit to check). Stated, not measured: no model runs offline.
+    response_prompt_version: str = "v1"
+    reply_chars: int = 480
+    original_reply_chars: int = 480  # the original sample's reply: two to four sentences
     sentiment_output_tokens: int = 40  # {"sentiment": ..., "reason": "<one sentence>"}
     comprehend_latency_ms: float = 120.0
     guardrails_latency_ms: float = 250.0  # ApplyGuardrail, content filters only, standard tier
@@ -41,3 +46,7 @@ class Assumptions:
         ("human_reply", 0.05),
         ("failed", 0.05),
     )
+
+
+#: The reply length each response prompt version is assumed to produce (see ``Assumptions``).
+REPLY_CHARS_BY_PROMPT = {"v1": 480, "short-v1": 290}

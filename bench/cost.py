@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from bench import common
-from bench.assumptions import Assumptions
+from bench.assumptions import REPLY_CHARS_BY_PROMPT, Assumptions
 from bench.cost_model import compare, model
 from bench.template import synthesize_template
 from bench.workload import measured_handler_cpu
@@ -21,10 +21,13 @@ from bench.workload import measured_handler_cpu
 def run(model_id: str = "", mix: dict[str, float] | None = None) -> dict[str, Any]:
     common.add_source_paths()
     pricing = json.loads(common.PRICING.read_text())
-    assume = Assumptions(model_id=model_id)
+    template = synthesize_template()
+    prompt = deployed_response_prompt(template)
+    assume = Assumptions(
+        model_id=model_id, response_prompt_version=prompt, reply_chars=REPLY_CHARS_BY_PROMPT[prompt]
+    )
     if mix:
         assume = replace(assume, mix=tuple(mix.items()))
-    template = synthesize_template()
     asl = json.loads(common.ASL.read_text())
     cpu_ms, log_bytes = measured_handler_cpu()
     result = model(assume, pricing, template, asl, cpu_ms, log_bytes)
@@ -35,6 +38,18 @@ def run(model_id: str = "", mix: dict[str, float] | None = None) -> dict[str, An
     path = common.write_result("cost", result)
     print(f"\n(wrote {common.shown(path)})")
     return result
+
+
+def deployed_response_prompt(template: dict[str, Any]) -> str:
+    """The response prompt version the synthesized generate_response function is configured with."""
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and properties.get("Handler", "").endswith(
+            ".generate_response.handler"
+        ):
+            variables = properties.get("Environment", {}).get("Variables", {})
+            return str(variables.get("REVIEWFLOW_RESPONSE_PROMPT_VERSION", "v1"))
+    raise ValueError("the template has no generate_response function")
 
 
 def render(result: dict[str, Any]) -> str:
@@ -186,6 +201,10 @@ def render_comparison(comparison: dict[str, Any]) -> str:
     out.append(
         f"\nWith Comprehend ours costs {comprehend['ratio']:.2f}x the original; with Bedrock Guardrails "
         f"{providers['guardrails']['ratio']:.2f}x the original as built (Comprehend) and "
-        f"{providers['guardrails']['ratio_same_provider']:.2f}x the original given Guardrails too."
+        f"{providers['guardrails']['ratio_same_provider']:.2f}x the original given Guardrails too. "
+        f"Replies of {comparison['reply_chars']['ours']} characters (ours) and "
+        f"{comparison['reply_chars']['original']} (the original); with replies as short as ours the original "
+        f"would cost {comparison['original_with_our_reply_length_per_1000']:.4f} per 1,000 with Comprehend "
+        f"(ours / that: {comparison['ratio_same_reply_length']:.2f}x)."
     )
     return "\n".join(out)

@@ -62,7 +62,7 @@ def text_workload(assume: Assumptions, pricing: dict[str, Any]) -> TextWorkload:
     requests, units, at_minimum, sentiment_chars, response_chars = 0, 0, 0, 0, 0
     guardrail_units = 0
     sentiment_prompt = load_prompt("sentiment", "v1")
-    response_prompt = load_prompt("response", "v1")
+    response_prompt = load_prompt("response", assume.response_prompt_version)
     for review in reviews:
         calls, billed = comprehend_units(review.review_text, **units_rule)
         requests += calls
