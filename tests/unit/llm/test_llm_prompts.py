@@ -132,7 +132,7 @@ def test_prompt_files_are_read_once_per_process():
 
 
 @pytest.mark.parametrize("part", ["system", "user"])
-def test_short_v1_renders_exactly_as_pinned_and_asks_for_at_most_300_characters(part, sample_review, golden):
+def test_short_v1_renders_as_pinned_and_asks_for_at_most_300_characters(part, sample_review, golden):
     """``response/short-v1``: v1 with a 300-character limit, so checking a reply costs one
     Comprehend request at its 3-unit (300-character) minimum (docs/performance.md)."""
     rendered = load_prompt("response", "short-v1").render(**review_fields(sample_review), sentiment="MIXED")
