@@ -139,7 +139,8 @@ def test_short_v1_renders_as_pinned_and_asks_for_at_most_300_characters(part, sa
     assert rendered.version == "response/short-v1"
     actual = getattr(rendered, part)
     assert actual == golden(f"response_short-v1.{part}.txt", actual)
-    v1 = getattr(load_prompt("response", "v1").render(**review_fields(sample_review), sentiment="MIXED"), part)
+    v1_rendered = load_prompt("response", "v1").render(**review_fields(sample_review), sentiment="MIXED")
+    v1 = getattr(v1_rendered, part)
     if part == "system":
         assert "at most 300 characters" in actual
         assert [line for line in actual.splitlines() if not line.startswith("3.")] == [
