@@ -129,3 +129,20 @@ def test_inconsistent_guardrail_settings_fail_the_synth(overrides: dict[str, Any
 
     with pytest.raises(ValueError, match=message):
         ReviewflowConfig.model_validate({"model_id": "us.amazon.nova-lite-v1:0", **overrides})
+
+
+def test_the_original_design_the_benchmark_prices_is_a_valid_definition() -> None:
+    """``bench/original_design.asl.json`` is never deployed, but it must be a state machine one
+    could deploy, or the comparison prices something that cannot exist."""
+    import subprocess
+
+    from tests.infra.conftest import ROOT, node_tool
+
+    result = subprocess.run(
+        [str(node_tool("asl-validator")), "--json-path", str(ROOT / "bench" / "original_design.asl.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
