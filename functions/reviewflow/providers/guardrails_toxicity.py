@@ -23,7 +23,10 @@ HIGH        0.90         harmful               0.90
 Each filter type is a label; the text's score is the maximum over labels. A PROMPT_ATTACK
 finding on a review is not a score: it is listed in ``findings`` and sets ``needs_person``, so
 the review goes to a person rather than straight to an automatic reply, and is not called
-harmful for it. Reviews are sent as ``source: INPUT`` (the filters' input strengths and the
+harmful for it. An existing guardrail may also have denied topics, word filters or sensitive-
+information filters: a block by any of them is listed in ``findings`` (``DENIED_TOPIC``,
+``WORD_FILTER``, ...) and sends the text, review or reply, to a person; they carry no confidence,
+so they do not move the score. Reviews are sent as ``source: INPUT`` (the filters' input strengths and the
 prompt-attack filter), replies as ``source: OUTPUT`` (``for_replies``). The request asks for
 ``outputScope: FULL`` so that findings the strength does not block are reported too.
 
@@ -70,6 +73,14 @@ LANGUAGES_BY_TIER: dict[str, frozenset[str]] = {
 #: The content filters scored as labels (PROMPT_ATTACK is a finding, not a label).
 CONTENT_FILTERS = ("HATE", "INSULTS", "MISCONDUCT", "SEXUAL", "VIOLENCE")
 PROMPT_ATTACK = "PROMPT_ATTACK"
+#: Policies an existing guardrail may have besides content filters (the stack's guardrail has none):
+#: assessment key -> (its item lists, the finding a block by one of them is reported as).
+OTHER_POLICIES: dict[str, tuple[tuple[str, ...], str]] = {
+    "topicPolicy": (("topics",), "DENIED_TOPIC"),
+    "wordPolicy": (("customWords", "managedWordLists"), "WORD_FILTER"),
+    "sensitiveInformationPolicy": (("piiEntities", "regexes"), "SENSITIVE_INFORMATION"),
+    "contextualGroundingPolicy": (("filters",), "CONTEXTUAL_GROUNDING"),
+}
 
 CONFIDENCE_SCORES: dict[str, float] = {"NONE": 0.0, "LOW": 0.2, "MEDIUM": 0.5, "HIGH": 0.9}
 #: A finding the configured strength blocks scores at least this: inside the default uncertain band.
@@ -154,9 +165,13 @@ class GuardrailsToxicity:
         maxima.add(max(labels.values(), default=0.0), labels)
         result = maxima.result(self.name, calls=1)
         update: dict[str, Any] = {"billed_units": units, "findings": findings}
+        blocked_elsewhere = sorted(set(findings) & {finding for _, finding in OTHER_POLICIES.values()})
         if PROMPT_ATTACK in findings and self.source == "INPUT":
             update["needs_person"] = True
             update["note"] = "the guardrail found a prompt attack: a person decides"
+        elif blocked_elsewhere:
+            update["needs_person"] = True
+            update["note"] = f"the guardrail blocked it ({', '.join(blocked_elsewhere)}): a person decides"
         return result.model_copy(update=update)
 
     def _apply(self, text: str) -> Mapping[str, Any]:
@@ -192,6 +207,11 @@ def _assessed(assessments: list[Mapping[str, Any]]) -> tuple[dict[str, float], l
             labels[kind] = max(labels.get(kind, 0.0), score)
             if detected and score > 0:
                 findings.add(kind)
+        for policy, (lists, finding) in OTHER_POLICIES.items():
+            section = assessment.get(policy) or {}
+            # Only the action is read: the items' ``match`` fields quote the text.
+            if any(item.get("action") == "BLOCKED" for name in lists for item in section.get(name) or []):
+                findings.add(finding)
     return labels, sorted(findings)
 
 

@@ -376,3 +376,24 @@ def test_the_reviewer_is_told_why_a_low_scoring_review_was_sent_to_them(runtime)
     shown = format_score(provider(client).score(text, "en"))
 
     assert shown.startswith("0.00") and "prompt attack" in shown
+
+
+def test_a_block_by_another_policy_of_an_existing_guardrail_sends_the_reply_to_a_person(runtime) -> None:
+    client, stubber = runtime
+    text = "Thanks! Call me on my private number any time."
+    response = answer([content_filter("INSULTS", "NONE")])
+    response["assessments"][0]["wordPolicy"] = {
+        "customWords": [{"match": "private number", "action": "BLOCKED", "detected": True}],
+        "managedWordLists": [],
+    }
+    response["assessments"][0]["topicPolicy"] = {
+        "topics": [{"name": "refunds", "type": "DENY", "action": "NONE", "detected": False}]
+    }
+    expect(stubber, text, response, source="OUTPUT")
+
+    score = provider(client).for_replies().score(text, "en")
+
+    assert score.findings == ["WORD_FILTER"]  # the topic did not block
+    assert score.needs_person is True and score.score == 0.0
+    assert "private number" not in (score.note or "")  # the matched text is never copied
+    assert band_of(score, DEFAULT_BANDS) == "uncertain"
