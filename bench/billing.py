@@ -1,4 +1,5 @@
-"""How AWS bills what a review uses: Comprehend units, Lambda duration and GB-seconds, a path mix.
+"""How AWS bills what a review uses: Comprehend units, Guardrails text units, Lambda duration and
+GB-seconds, a path mix.
 
 Pure arithmetic on numbers the rest of the cost model counts; the prices themselves are in
 ``bench/pricing.json``.
@@ -26,6 +27,11 @@ def comprehend_units(text: str, *, chars_per_unit: int = 100, minimum_units: int
         characters = sum(len(segment) for segment in batch)
         units += max(minimum_units, math.ceil(characters / chars_per_unit))
     return len(batches), units
+
+
+def guardrail_text_units(text_chars: int, *, chars_per_unit: int = 1000) -> int:
+    """Text units ``ApplyGuardrail`` bills for one text (one request): per started 1,000 characters."""
+    return max(1, math.ceil(text_chars / chars_per_unit))
 
 
 def billed_ms(cpu_ms: float, service_ms: float, memory_mb: int, granularity_ms: int = 1) -> int:

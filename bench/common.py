@@ -28,6 +28,8 @@ LOCAL_DIR = ROOT / "local"
 RESULTS_DIR = ROOT / "bench" / "results"
 SAMPLES = ROOT / "samples" / "reviews.jsonl"
 ASL = ROOT / "statemachines" / "review_response.asl.json"
+# The original sample's design, for pricing only (bench/cost_model.py, ``compare``).
+ORIGINAL_ASL = ROOT / "bench" / "original_design.asl.json"
 PRICING = FUNCTIONS_DIR / "pricing" / "pricing.json"
 
 #: The handlers of the Lambda code asset, in the order the workflow reaches them.

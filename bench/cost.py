@@ -12,8 +12,8 @@ from dataclasses import replace
 from typing import Any
 
 from bench import common
-from bench.assumptions import Assumptions
-from bench.cost_model import model
+from bench.assumptions import REPLY_CHARS_BY_PROMPT, Assumptions
+from bench.cost_model import compare, model
 from bench.template import synthesize_template
 from bench.workload import measured_handler_cpu
 
@@ -21,17 +21,35 @@ from bench.workload import measured_handler_cpu
 def run(model_id: str = "", mix: dict[str, float] | None = None) -> dict[str, Any]:
     common.add_source_paths()
     pricing = json.loads(common.PRICING.read_text())
-    assume = Assumptions(model_id=model_id)
+    template = synthesize_template()
+    prompt = deployed_response_prompt(template)
+    assume = Assumptions(
+        model_id=model_id, response_prompt_version=prompt, reply_chars=REPLY_CHARS_BY_PROMPT[prompt]
+    )
     if mix:
         assume = replace(assume, mix=tuple(mix.items()))
-    template = synthesize_template()
     asl = json.loads(common.ASL.read_text())
     cpu_ms, log_bytes = measured_handler_cpu()
     result = model(assume, pricing, template, asl, cpu_ms, log_bytes)
+    original_asl = json.loads(common.ORIGINAL_ASL.read_text())
+    result["comparison"] = compare(assume, pricing, template, asl, original_asl, cpu_ms, log_bytes)
     print(render(result))
+    print(render_comparison(result["comparison"]))
     path = common.write_result("cost", result)
     print(f"\n(wrote {common.shown(path)})")
     return result
+
+
+def deployed_response_prompt(template: dict[str, Any]) -> str:
+    """The response prompt version the synthesized generate_response function is configured with."""
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and properties.get("Handler", "").endswith(
+            ".generate_response.handler"
+        ):
+            variables = properties.get("Environment", {}).get("Variables", {})
+            return str(variables.get("REVIEWFLOW_RESPONSE_PROMPT_VERSION", "v1"))
+    raise ValueError("the template has no generate_response function")
 
 
 def render(result: dict[str, Any]) -> str:
@@ -107,5 +125,86 @@ def render(result: dict[str, Any]) -> str:
         f"the 3-unit minimum), {work['reply_units']} per reply. Prompts: "
         f"{work['sentiment_input_tokens']:.0f} + {work['response_input_tokens']:.0f} input tokens "
         f"at {result['assumptions']['chars_per_token']} chars/token."
+    )
+    return "\n".join(out)
+
+
+def render_comparison(comparison: dict[str, Any]) -> str:
+    """Ours against the original sample's design, per toxicity provider (``cost_model.compare``)."""
+    providers = comparison["providers"]
+    rows = [
+        [
+            provider,
+            data["ours_per_1000"],
+            data["original_per_1000"],
+            f"{data['ratio']:.2f}x",
+            f"{data['ratio_same_provider']:.2f}x",
+            data["dominant_line"],
+            f"{data['ours_lines'][data['dominant_line']]:.4f}",
+            int(data["ours_transitions"]["safe"]),
+            int(data["original_transitions"]["safe"]),
+        ]
+        for provider, data in providers.items()
+    ]
+    out = [
+        common.table(
+            f"Ours vs the original sample's design, same mix and prices ({comparison['model_id']})",
+            [
+                "toxicity provider",
+                "ours $ per 1,000",
+                "original $ per 1,000 (same provider)",
+                "ours / original (Comprehend)",
+                "ours / original (same provider)",
+                "dominant line (ours)",
+                "its $ per 1,000",
+                "transitions, safe path (ours)",
+                "transitions, safe path (original)",
+            ],
+            rows,
+            digits=4,
+        )
+    ]
+    lines = sorted(
+        providers["comprehend"]["ours_lines"], key=lambda k: -providers["comprehend"]["ours_lines"][k]
+    )
+    out.append(
+        common.table(
+            "Line by line, $ per 1,000 reviews",
+            ["line", *(f"{who} ({p})" for p in providers for who in ("ours", "original"))],
+            [
+                [
+                    line,
+                    *(providers[p][f"{who}_lines"][line] for p in providers for who in ("ours", "original")),
+                ]
+                for line in lines
+            ],
+            digits=4,
+        )
+    )
+    comprehend = providers["comprehend"]
+    out.append(
+        common.table(
+            "Auto path critical path (stated per-state and invoke overheads, service latencies)",
+            ["toxicity provider", "ours ms", "original ms", "ours / original"],
+            [
+                [
+                    p,
+                    d["ours_critical_path_ms"],
+                    d["original_critical_path_ms"],
+                    f"{d['critical_path_ratio']:.2f}x",
+                ]
+                for p, d in providers.items()
+            ],
+            digits=0,
+        )
+    )
+    out.append(
+        f"\nWith Comprehend ours costs {comprehend['ratio']:.2f}x the original; with Bedrock Guardrails "
+        f"{providers['guardrails']['ratio']:.2f}x the original as built (Comprehend) and "
+        f"{providers['guardrails']['ratio_same_provider']:.2f}x the original given Guardrails too. "
+        f"Replies of {comparison['reply_chars']['ours']} characters (ours) and "
+        f"{comparison['reply_chars']['original']} (the original); with replies as short as ours the original "
+        f"would cost {comparison['original_with_our_reply_length_per_1000']:.4f} per 1,000 with Comprehend "
+        f"(ours / that: {comparison['ratio_same_reply_length']:.2f}x)."
     )
     return "\n".join(out)

@@ -3,24 +3,31 @@
 Counts come from the artefacts, not from a hand-written list: state transitions and task
 attempts from walking the ASL along each path (``bench.workflow_paths``), memory sizes and the
 function behind each ``${...FunctionArn}`` from the synthesized template (``bench.template``),
-Comprehend units and Bedrock tokens from the sample reviews and the rendered prompts
-(``bench.workload``). Local handler time is not AWS time, so duration is measured CPU time scaled
-to the function's memory share of a vCPU plus stated service latencies (``bench.assumptions``).
-Prices come from ``bench/pricing.json`` only.
+Comprehend units, Guardrails text units and Bedrock tokens from the sample reviews and the
+rendered prompts (``bench.workload``). Local handler time is not AWS time, so duration is
+measured CPU time scaled to the function's memory share of a vCPU plus stated service latencies
+(``bench.assumptions``). Prices come from ``functions/pricing/pricing.json`` only.
+
+``compare`` prices the original sample's design (``bench/original_design.asl.json``: the same
+functions, prompts, model and price table, without validation, claim, publish gate or outcome
+builder) next to ours, at the same path mix, once per toxicity provider, and walks both auto
+paths for their critical path under stated per-state and invoke overheads.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bench.assumptions import Assumptions
 from bench.billing import billed_ms, gb_seconds, mix_cost
 from bench.template import FunctionSpec, all_functions, functions_by_substitution, task_function
-from bench.workflow_paths import PATHS, PathWalk, walk
+from bench.workflow_paths import ORIGINAL_PATHS, PATHS, PathWalk, walk
 from bench.workload import TextWorkload, text_workload
+
+PROVIDERS = ("comprehend", "guardrails")
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class _PathTally:
     gbs_by_arch: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     lambda_ms: int = 0
     sfn_log_events: int = 2  # ExecutionStarted / ExecutionSucceeded
+    state_ms: dict[str, float] = field(default_factory=dict)  # each state's time on the critical path
 
     def invoke(self, function: FunctionSpec, cpu: float, service: float, times: int = 1) -> None:
         """``times`` billed invocations of ``function``, each ``cpu`` ms of work plus ``service`` waiting."""
@@ -61,26 +69,33 @@ class _PathTally:
         self.lambda_ms += duration * times
         self.gbs_by_arch[function.architecture] += gb_seconds(duration, function.memory_mb) * times
 
-    def enter(self, spec: dict[str, Any], tries: int, failed: int) -> None:
+    def enter(self, name_of_state: str, spec: dict[str, Any], tries: int, failed: int) -> None:
         """One state of the path; a task state ``tries`` times, ``failed`` of them failing."""
+        assume = self.inputs.assume
         self.sfn_log_events += 2
+        self.state_ms[name_of_state] = assume.state_overhead_ms
         if spec["Type"] != "Task":
             return
         resource = spec.get("Resource", "")
         self.sfn_log_events += 3 * tries
         if resource.endswith(":dynamodb:putItem"):
             self.usage["dynamodb_wru"] += tries
+            self.state_ms[name_of_state] += assume.dynamodb_latency_ms
         elif resource.endswith(":events:putEvents"):
             self.usage["eventbridge_events"] += tries
+            self.state_ms[name_of_state] += assume.eventbridge_latency_ms
         function = task_function(spec, self.inputs.task_functions)
         if function is None:
             return
         self.usage["lambda_invocations"] += tries
         parameters = spec.get("Parameters", {})
-        stage = parameters.get("stage") or parameters.get("mode")
+        payload = parameters.get("Payload", {})
+        stage = parameters.get("stage") or parameters.get("mode") or payload.get("stage")
         name = function.handler
         measured = self.inputs.cpu_ms
-        cpu = measured.get(f"{name}:{stage}", measured.get(name, self.inputs.assume.approval_cpu_ms))
+        # The original scores its reply with score_toxicity; ours never does, so no measurement.
+        fallback = measured.get(f"{name}:REVIEW", measured.get(name, assume.approval_cpu_ms))
+        cpu = measured.get(f"{name}:{stage}", measured.get(name, fallback))
         services: dict[str, Callable[[str | None, int], float]] = {
             "score_toxicity": self._score_toxicity,
             "check_reply": self._check_reply,
@@ -90,22 +105,30 @@ class _PathTally:
         }
         service = services[name](stage, failed) if name in services else 0.0
         self.invoke(function, cpu, service, tries)
+        granularity = self.inputs.pricing["lambda"]["billing_granularity_ms"]
+        once = billed_ms(cpu, service, function.memory_mb, granularity)
+        self.state_ms[name_of_state] += tries * (assume.lambda_invoke_overhead_ms + once)
 
     # What each function waits for (ms), and what it makes the services bill.
 
-    def _score_toxicity(self, stage: str | None, failed: int) -> float:
+    def _score(self, review: bool) -> float:
+        """Score the review (or the reply) with the configured provider: units used, time waited."""
         work, assume = self.inputs.work, self.inputs.assume
-        requests = work.review_requests if stage == "REVIEW" else work.reply_requests
-        self.usage["comprehend_units"] += work.review_units if stage == "REVIEW" else work.reply_units
+        if assume.toxicity_provider == "guardrails":
+            self.usage["guardrails_text_units"] += (
+                work.review_guardrail_units if review else work.reply_guardrail_units
+            )
+            return assume.guardrails_latency_ms  # one ApplyGuardrail request per text
+        self.usage["comprehend_units"] += work.review_units if review else work.reply_units
+        requests = work.review_requests if review else work.reply_requests
         return requests * assume.comprehend_latency_ms
+
+    def _score_toxicity(self, stage: str | None, failed: int) -> float:
+        return self._score(review=stage == "REVIEW")
 
     def _check_reply(self, mode: str | None, failed: int) -> float:
         """The draft check scores the reply; the gate reuses that score for an unchanged text."""
-        if mode != "draft":
-            return 0.0
-        work, assume = self.inputs.work, self.inputs.assume
-        self.usage["comprehend_units"] += work.reply_units
-        return work.reply_requests * assume.comprehend_latency_ms
+        return self._score(review=False) if mode == "draft" else 0.0
 
     def _detect_sentiment(self, stage: str | None, failed: int) -> float:
         if failed:
@@ -166,6 +189,9 @@ class _PathTally:
                 gbs * lam[f"per_gb_second_{arch}"] for arch, gbs in self.gbs_by_arch.items()
             ),
             "Comprehend toxicity": usage["comprehend_units"] * pricing["comprehend"]["toxicity_per_unit"],
+            "Bedrock Guardrails": usage["guardrails_text_units"]
+            / 1000
+            * pricing["bedrock_guardrails"]["content_filters_per_1k_text_units"],
             "Bedrock input tokens": usage["bedrock_input_tokens"] / 1000 * token_prices["input"],
             "Bedrock output tokens": usage["bedrock_output_tokens"] / 1000 * token_prices["output"],
             "SNS": usage["sns_publishes"] * pricing["sns"]["per_publish"]
@@ -187,18 +213,34 @@ def price_path(
     walked = walk(asl, choices, failures)
     tally = _PathTally(inputs)
     for state in walked.states:
-        tally.enter(asl["States"][state], walked.attempts[state], walked.failed_attempts[state])
+        tally.enter(state, walked.specs[state], walked.attempts[state], walked.failed_attempts[state])
     tally.finish(walked)
     costs = tally.costs()
     return {
         "label": label,
         "states": walked.states,
+        "critical_path_ms": critical_path_ms(walked, tally.state_ms),
         "usage": {k: float(v) for k, v in tally.usage.items()},
         "gb_seconds": sum(tally.gbs_by_arch.values()),
         "lambda_billed_ms": tally.lambda_ms,
         "cost_per_review": costs,
         "total_per_1000": 1000 * sum(costs.values()),
     }
+
+
+def critical_path_ms(walked: PathWalk, state_ms: dict[str, float]) -> float:
+    """Time from the first state to the last: states in sequence add up, a Parallel's branches
+    overlap (its time is its own overhead plus its slowest branch)."""
+
+    def along(states: list[str]) -> float:
+        total = 0.0
+        for state in states:
+            total += state_ms[state]
+            if state in walked.branches:
+                total += max((along(branch) for branch in walked.branches[state]), default=0.0)
+        return total
+
+    return along(walked.top)
 
 
 def _total_by_model(
@@ -225,6 +267,7 @@ def model(
     asl: dict[str, Any],
     cpu_ms: dict[str, float],
     log_bytes_per_call: float,
+    path_choices: dict[str, tuple[str, dict[str, str], dict[str, str]]] = PATHS,
 ) -> dict[str, Any]:
     model_id = assume.model_id or pricing["bedrock"]["default_model"]
     token_prices = pricing["bedrock"]["per_1k_tokens"][model_id]
@@ -241,7 +284,7 @@ def model(
     )
     paths = {
         key: price_path(inputs, asl, label, choices, failures)
-        for key, (label, choices, failures) in PATHS.items()
+        for key, (label, choices, failures) in path_choices.items()
     }
     mix = dict(assume.mix)
     lines = mix_cost({k: v["cost_per_review"] for k, v in paths.items()}, mix)
@@ -261,4 +304,86 @@ def model(
         "mix_total_per_1000": sum(per_1000.values()),
         "dominant_line": max(per_1000, key=per_1000.__getitem__),
         "total_per_1000_by_model": _total_by_model(pricing, token_prices, per_1000),
+        "toxicity_provider": assume.toxicity_provider,
+    }
+
+
+def compare(
+    assume: Assumptions,
+    pricing: dict[str, Any],
+    template: dict[str, Any],
+    asl: dict[str, Any],
+    original_asl: dict[str, Any],
+    cpu_ms: dict[str, float],
+    log_bytes_per_call: float,
+) -> dict[str, Any]:
+    """Ours next to the original sample's design, per toxicity provider, at the same mix and prices.
+
+    ``ratio`` divides ours by the original as it was built (Comprehend); ``ratio_same_provider``
+    by the original given the same provider as ours.
+    """
+    # The original's own prompt asks for the same short reply as our response/v1.
+    original_assume = replace(assume, reply_chars=assume.original_reply_chars, response_prompt_version="v1")
+
+    def priced(provider: str, design: str) -> dict[str, Any]:
+        if design == "ours":
+            return model(
+                replace(assume, toxicity_provider=provider),
+                pricing,
+                template,
+                asl,
+                cpu_ms,
+                log_bytes_per_call,
+            )
+        return model(
+            replace(original_assume, toxicity_provider=provider),
+            pricing,
+            template,
+            original_asl,
+            cpu_ms,
+            log_bytes_per_call,
+            path_choices=ORIGINAL_PATHS,
+        )
+
+    results = {(p, d): priced(p, d) for p in PROVIDERS for d in ("ours", "original")}
+    # The reply-length cap is a choice the original could make too: priced that way, for honesty.
+    capped = model(
+        replace(original_assume, reply_chars=assume.reply_chars),
+        pricing,
+        template,
+        original_asl,
+        cpu_ms,
+        log_bytes_per_call,
+        path_choices=ORIGINAL_PATHS,
+    )
+    baseline = results[("comprehend", "original")]["mix_total_per_1000"]
+    providers = {}
+    for provider in PROVIDERS:
+        ours, original = results[(provider, "ours")], results[(provider, "original")]
+        providers[provider] = {
+            "ours_per_1000": ours["mix_total_per_1000"],
+            "original_per_1000": original["mix_total_per_1000"],
+            "ratio": ours["mix_total_per_1000"] / baseline,
+            "ratio_same_provider": ours["mix_total_per_1000"] / original["mix_total_per_1000"],
+            "dominant_line": ours["dominant_line"],
+            "original_dominant_line": original["dominant_line"],
+            "ours_lines": ours["mix_per_1000"],
+            "original_lines": original["mix_per_1000"],
+            "ours_transitions": {k: v["usage"]["state_transitions"] for k, v in ours["paths"].items()},
+            "original_transitions": {
+                k: v["usage"]["state_transitions"] for k, v in original["paths"].items()
+            },
+            "ours_critical_path_ms": ours["paths"]["safe"]["critical_path_ms"],
+            "original_critical_path_ms": original["paths"]["safe"]["critical_path_ms"],
+        }
+        providers[provider]["critical_path_ratio"] = (
+            providers[provider]["ours_critical_path_ms"] / providers[provider]["original_critical_path_ms"]
+        )
+    return {
+        "model_id": results[("comprehend", "ours")]["model_id"],
+        "providers": providers,
+        "reply_chars": {"ours": assume.reply_chars, "original": assume.original_reply_chars},
+        "original_with_our_reply_length_per_1000": capped["mix_total_per_1000"],
+        "ratio_same_reply_length": results[("comprehend", "ours")]["mix_total_per_1000"]
+        / capped["mix_total_per_1000"],
     }

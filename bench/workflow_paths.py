@@ -20,9 +20,12 @@ MAX_STATES = 200
 
 @dataclass
 class PathWalk:
-    states: list[str] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)  # every state entered, branches included
     attempts: Counter[str] = field(default_factory=Counter)  # task state -> attempts (incl. failed)
     failed_attempts: Counter[str] = field(default_factory=Counter)
+    top: list[str] = field(default_factory=list)  # the states entered outside any Parallel branch
+    branches: dict[str, list[list[str]]] = field(default_factory=dict)  # Parallel -> each branch's states
+    specs: dict[str, dict[str, Any]] = field(default_factory=dict)  # every state's definition, by name
 
     @property
     def transitions(self) -> int:
@@ -38,20 +41,35 @@ def _matches(error: str, names: list[str]) -> bool:
 def walk(asl: dict[str, Any], choices: dict[str, str], failures: dict[str, str] | None = None) -> PathWalk:
     """Follow the definition from ``StartAt``: ``choices`` picks each Choice's branch, ``failures``
     names the error a Task raises on every attempt (its Retry runs out, then its Catch is taken)."""
-    failures = failures or {}
-    states = asl["States"]
     result = PathWalk()
-    name: str | None = asl["StartAt"]
+    result.top = _walk_into(asl, choices, failures or {}, result)
+    unknown = set(choices) - set(result.states)
+    if unknown:
+        raise ValueError(f"choices for states the path never reached: {sorted(unknown)}")
+    return result
+
+
+def _walk_into(
+    machine: dict[str, Any], choices: dict[str, str], failures: dict[str, str], result: PathWalk
+) -> list[str]:
+    """Walk one machine or Parallel branch into ``result``; the states it entered, in order."""
+    states = machine["States"]
+    entered: list[str] = []
+    name: str | None = machine["StartAt"]
     while name is not None:
         if len(result.states) > MAX_STATES:
             raise ValueError("the walk does not end (a loop in the chosen path?)")
         spec = states[name]
         result.states.append(name)
+        result.specs[name] = spec
+        entered.append(name)
+        if spec["Type"] == "Parallel":
+            # State names are unique across a whole machine, branches included.
+            result.branches[name] = [
+                _walk_into(branch, choices, failures, result) for branch in spec["Branches"]
+            ]
         name = _next_state(name, spec, choices, failures.get(name), result)
-    unknown = set(choices) - set(result.states)
-    if unknown:
-        raise ValueError(f"choices for states the path never reached: {sorted(unknown)}")
-    return result
+    return entered
 
 
 def _next_state(
@@ -102,7 +120,7 @@ _SAFE = {
     "IsReviewValid": "ScoreReviewToxicity",
     "ReviewToxicityBand": "DetectSentiment",
     "DraftVerdict": "PublishGate",
-    "GateVerdict": "ResponseAccepted",
+    "GateVerdict": "BuildOutcome",
 }
 PATHS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
     "safe": ("safe review, auto reply", _SAFE, {}),
@@ -127,4 +145,30 @@ PATHS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
         {"GenerateResponse": ProviderThrottledError.__name__},
     ),
     "invalid": ("invalid review (not in the mix)", {"IsReviewValid": "ReviewInvalid"}, {}),
+}
+
+#: The same paths through the original sample's design (``bench/original_design.asl.json``).
+_ORIGINAL_SAFE = {"ReviewToxicityBand": "DetectSentiment", "ResponseToxicityBand": "PublishCreated"}
+ORIGINAL_PATHS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
+    "safe": ("safe review, auto reply", _ORIGINAL_SAFE, {}),
+    "harmful": ("harmful review", {"ReviewToxicityBand": "PublishHarmful"}, {}),
+    "human_review": (
+        "uncertain review, approved",
+        {**_ORIGINAL_SAFE, "ReviewToxicityBand": "HumanReviewOfReview", "ReviewDecision": "DetectSentiment"},
+        {},
+    ),
+    "human_reply": (
+        "uncertain reply, approved",
+        {
+            **_ORIGINAL_SAFE,
+            "ResponseToxicityBand": "HumanReviewOfResponse",
+            "ResponseDecision": "PublishCreated",
+        },
+        {},
+    ),
+    "failed": (
+        "Bedrock throttles GenerateResponse past its retries",
+        {"ReviewToxicityBand": "DetectSentiment"},
+        {"GenerateResponse": ProviderThrottledError.__name__},
+    ),
 }

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench import common
 from bench.assumptions import Assumptions
-from bench.billing import comprehend_units
+from bench.billing import comprehend_units, guardrail_text_units
 
 if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
     from reviewflow.models.events import ReviewPosted
@@ -23,6 +23,8 @@ class TextWorkload:
     review_units: float
     reply_requests: int
     reply_units: int
+    review_guardrail_units: float  # Bedrock Guardrails text units (one request per text)
+    reply_guardrail_units: int
     sentiment_input_tokens: float
     response_input_tokens: float
     samples: int
@@ -56,14 +58,17 @@ def text_workload(assume: Assumptions, pricing: dict[str, Any]) -> TextWorkload:
         "minimum_units": rule["minimum_units_per_request"],
     }
     reviews = _scored_samples()
+    guardrail_rule = {"chars_per_unit": pricing["bedrock_guardrails"]["characters_per_text_unit"]}
     requests, units, at_minimum, sentiment_chars, response_chars = 0, 0, 0, 0, 0
+    guardrail_units = 0
     sentiment_prompt = load_prompt("sentiment", "v1")
-    response_prompt = load_prompt("response", "v1")
+    response_prompt = load_prompt("response", assume.response_prompt_version)
     for review in reviews:
         calls, billed = comprehend_units(review.review_text, **units_rule)
         requests += calls
         units += billed
         at_minimum += billed == rule["minimum_units_per_request"] * calls
+        guardrail_units += guardrail_text_units(len(review.review_text), **guardrail_rule)
         fields = review_fields(review)
         rendered = sentiment_prompt.render(**fields)
         sentiment_chars += len(rendered.system) + len(rendered.user)
@@ -76,6 +81,8 @@ def text_workload(assume: Assumptions, pricing: dict[str, Any]) -> TextWorkload:
         review_units=units / count,
         reply_requests=reply_requests,
         reply_units=reply_units,
+        review_guardrail_units=guardrail_units / count,
+        reply_guardrail_units=guardrail_text_units(assume.reply_chars, **guardrail_rule),
         sentiment_input_tokens=sentiment_chars / count / assume.chars_per_token,
         response_input_tokens=response_chars / count / assume.chars_per_token,
         samples=count,

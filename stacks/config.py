@@ -42,6 +42,12 @@ FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
 PROMPT_PARTS = ("system", "user")
 
 
+GuardrailFilter = Literal["HATE", "INSULTS", "MISCONDUCT", "SEXUAL", "VIOLENCE"]
+GuardrailStrength = Literal["LOW", "MEDIUM", "HIGH"]
+GUARDRAIL_FILTERS: tuple[GuardrailFilter, ...] = ("HATE", "INSULTS", "MISCONDUCT", "SEXUAL", "VIOLENCE")
+_DEFAULT_STRENGTH: GuardrailStrength = "MEDIUM"
+
+
 class _Node(Protocol):
     def try_get_context(self, key: str) -> Any: ...
 
@@ -62,7 +68,7 @@ class ReviewflowConfig(BaseModel):
     # Two human reviews may happen in one execution; the workflow timeout must outlast both.
 
     llm_provider: Literal["bedrock", "local", "openai"] = "bedrock"
-    toxicity_provider: Literal["comprehend", "local"] = "comprehend"
+    toxicity_provider: Literal["comprehend", "guardrails", "local", "local-multilingual"] = "comprehend"
     model_id: str | None = None
     sentiment_model_id: str | None = None
     openai_base_url: str | None = None
@@ -96,6 +102,22 @@ class ReviewflowConfig(BaseModel):
     # evaluation may run as candidates or as the LLM judge besides model_id and sentiment_model_id.
     evaluation_max_concurrency: int = Field(default=4, ge=1, le=40)
     evaluation_model_ids: list[str] = Field(default_factory=list, max_length=20)
+
+    # Bedrock Guardrails as the toxicity provider (toxicity_provider: guardrails; docs/languages.md).
+    # An existing guardrail (guardrail_id and guardrail_version), or without an id one the stack
+    # creates with these content-filter strengths (applied to reviews as input, replies as output).
+    guardrail_id: str | None = Field(default=None, pattern=r"^[a-z0-9]{1,64}$")
+    guardrail_version: str | None = Field(default=None, pattern=r"^(DRAFT|[1-9][0-9]{0,7})$")
+    # STANDARD covers ~60 languages and needs a cross-region guardrail profile; CLASSIC en/fr/es.
+    guardrail_tier: Literal["STANDARD", "CLASSIC"] = "STANDARD"
+    guardrail_profile_id: str = Field(
+        default="us.guardrail.v1:0", pattern=r"^[a-z0-9-]+\.guardrail\.v[0-9:]+$"
+    )
+    guardrail_filter_strengths: dict[GuardrailFilter, GuardrailStrength] = Field(
+        default_factory=lambda: {name: _DEFAULT_STRENGTH for name in GUARDRAIL_FILTERS}
+    )
+    # Prompt attacks are only detected in input (reviews); a finding sends the review to a person.
+    guardrail_prompt_attack_strength: GuardrailStrength | Literal["NONE"] = "HIGH"
 
     @field_validator("reviewer_email", "alarm_email")
     @classmethod
@@ -140,6 +162,20 @@ class ReviewflowConfig(BaseModel):
                 raise ValueError(f"{value!r} is not a Bedrock model id, inference profile id or ARN")
         return list(dict.fromkeys(values))
 
+    @field_validator("guardrail_filter_strengths", mode="before")
+    @classmethod
+    def _strengths_from_text(cls, value: Any) -> Any:
+        # ``-c reviewflow:guardrail_filter_strengths={"INSULTS":"HIGH"}`` arrives as JSON text.
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("guardrail_filter_strengths")
+    @classmethod
+    def _every_filter(
+        cls, value: dict[GuardrailFilter, GuardrailStrength]
+    ) -> dict[GuardrailFilter, GuardrailStrength]:
+        """A filter the config leaves out keeps the default strength: none is silently off."""
+        return {name: value.get(name, _DEFAULT_STRENGTH) for name in GUARDRAIL_FILTERS}
+
     @field_validator("event_source")
     @classmethod
     def _not_outcome_source(cls, value: str) -> str:
@@ -161,6 +197,10 @@ class ReviewflowConfig(BaseModel):
             )
         if self.llm_provider == "openai" and not self.openai_base_url:
             raise ValueError("openai_base_url is required when llm_provider is 'openai'")
+        if (self.guardrail_id is None) != (self.guardrail_version is None):
+            raise ValueError("guardrail_id and guardrail_version name an existing guardrail together")
+        if self.guardrail_id and self.toxicity_provider != "guardrails":
+            raise ValueError("guardrail_id is set but toxicity_provider is not 'guardrails'")
         missing = self.missing_versioned_files()
         if missing:
             raise ValueError(
@@ -186,6 +226,11 @@ class ReviewflowConfig(BaseModel):
         if self.reply_policy_version:
             wanted.append(FUNCTIONS_DIR / "policies" / "reply" / f"{self.reply_policy_version}.json")
         return [path for path in wanted if not path.is_file()]
+
+    @property
+    def creates_guardrail(self) -> bool:
+        """The stack creates the toxicity guardrail (Guardrails chosen, no existing one named)."""
+        return self.toxicity_provider == "guardrails" and self.guardrail_id is None
 
     @property
     def bedrock_model_ids(self) -> list[str]:

@@ -25,7 +25,7 @@ from reviewflow.errors import ConfigurationError
 
 _LOCAL_ONLY = frozenset(LocalEnvVar)
 
-ToxicityProviderName = Literal["comprehend", "local"]
+ToxicityProviderName = Literal["comprehend", "guardrails", "local", "local-multilingual"]
 LlmProviderName = Literal["bedrock", "local", "openai"]
 
 
@@ -58,6 +58,12 @@ class RuntimeSettings(BaseModel):
     ledger_ttl_days: int = Field(default=30, ge=1)
     # The evaluation suite's bucket: datasets/ (read), results/ and reports/ (written).
     evaluation_bucket: str = ""
+
+    # Bedrock Guardrails (toxicity_provider=guardrails): the guardrail ApplyGuardrail applies, and
+    # its content-filter tier, which decides the languages it scores.
+    guardrail_id: str = ""
+    guardrail_version: str = Field(default="", pattern=r"^(|DRAFT|[1-9][0-9]{0,7})$")
+    guardrail_tier: Literal["STANDARD", "CLASSIC"] = "STANDARD"
 
     @property
     def effective_sentiment_model_id(self) -> str:

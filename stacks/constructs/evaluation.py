@@ -134,6 +134,8 @@ class EvaluationSuite(Construct):
             self.evaluate_case.add_to_role_policy(
                 iam.PolicyStatement(actions=["comprehend:DetectToxicContent"], resources=["*"])
             )
+        if functions.guardrail is not None:
+            functions.guardrail.grant_apply(self.evaluate_case)
         grant_invoke_models(self.evaluate_case, config.evaluation_bedrock_model_ids)
         for fn in self.task_functions.values():
             reason = (

@@ -17,6 +17,7 @@ from constructs import Construct
 from reviewflow.contracts import EnvVar
 from stacks.config import ReviewflowConfig
 from stacks.constructs.bedrock import grant_invoke_models
+from stacks.constructs.guardrail import ToxicityGuardrail
 from stacks.nag import acknowledge
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
@@ -97,12 +98,17 @@ class Functions(Construct):
         # points at functions/ itself (the local runtime relies on that).
         self.code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES)
 
+        # The Bedrock guardrail the toxicity scorers apply (toxicity_provider: guardrails), or None.
+        self.guardrail = (
+            ToxicityGuardrail(self, "ToxicityGuardrail", config=config)
+            if config.toxicity_provider == "guardrails"
+            else None
+        )
+
         self.validate_review = self.build(
             SPECS["validate_review"], {EnvVar.LEDGER_TTL_DAYS: str(config.ledger_ttl_days)}
         )
-        self.score_toxicity = self.build(
-            SPECS["score_toxicity"], {EnvVar.TOXICITY_PROVIDER: config.toxicity_provider}
-        )
+        self.score_toxicity = self.build(SPECS["score_toxicity"], self.toxicity_environment())
         self.detect_sentiment = self.build(SPECS["detect_sentiment"], self.llm_environment())
         self.generate_response = self.build(SPECS["generate_response"], self.llm_environment())
         # The publish gate and the approval page check reply texts with the same provider and policy.
@@ -126,6 +132,8 @@ class Functions(Construct):
                     " comprehend:DetectToxicContent supports no resource-level permissions either, so its "
                     "only valid resource is '*'."
                 )
+            if name in TOXICITY_SCORERS and self.guardrail is not None:
+                self.guardrail.grant_apply(fn)
             acknowledge(fn.role, "AwsSolutions-IAM5[Resource::*]", reason)  # type: ignore[arg-type]
         acknowledge(
             self,
@@ -154,9 +162,16 @@ class Functions(Construct):
             "BuildOutcomeFunctionArn": self.build_outcome,
         }
 
+    def toxicity_environment(self) -> dict[EnvVar, str]:
+        """The toxicity provider's settings, for every function that scores text with it."""
+        env: dict[EnvVar, str] = {EnvVar.TOXICITY_PROVIDER: self._config.toxicity_provider}
+        if self.guardrail is not None:
+            env.update(self.guardrail.environment)
+        return env
+
     def reply_check_environment(self) -> dict[EnvVar, str]:
         config = self._config
-        env: dict[EnvVar, str] = {EnvVar.TOXICITY_PROVIDER: config.toxicity_provider}
+        env = self.toxicity_environment()
         if config.reply_policy_version:
             env[EnvVar.REPLY_POLICY_VERSION] = config.reply_policy_version
         return env

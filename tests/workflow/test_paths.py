@@ -163,7 +163,7 @@ def test_safe_review_gets_a_reply(stack: LocalPipeline) -> None:
     assert detail["prompt_version"]
     assert detail.get("human_decisions", []) == []
     states = entered_states(history_of(stack, event))
-    assert states[:2] == ["ValidateReview", "LoadSettings"]
+    assert states[:2] == ["ValidateReview", "ClaimReview"]
     for state in (
         "ScoreReviewToxicity",
         "DetectSentiment",

@@ -19,9 +19,14 @@ from reviewflow.models.steps import GeneratedResponse, SentimentResult
 
 
 class ToxicityProvider(Protocol):
-    """Scores a whole text; the maximum over its segments, overall and per label."""
+    """Scores a whole text; the maximum over its segments, overall and per label.
+
+    ``supported_languages`` are the ISO 639-1 codes it scores; text in any other language comes
+    back unscorable (and goes to a person) without a call.
+    """
 
     name: str
+    supported_languages: frozenset[str]
 
     def score(self, text: str, language: str) -> ToxicityScore: ...
 

@@ -9,8 +9,10 @@ Two checks, both in the execution that publishes:
   the text that would be published — the draft, or a person's edit — and checks it again. A text
   identical to the checked draft keeps the draft's score (no second provider call); any other
   text is scored anew. It refuses a harmful text whoever approved it, a text that needed a person
-  and has none, and a rule broken without a person's recorded reason (or a rule no one may
-  override). What a person published over is listed in ``overridden``.
+  and has none (the draft check asked for a person, or the text is not clean), and a rule broken
+  without a person's recorded reason (or a rule no one may override). A draft that is not in the
+  review's language (a writer that says so, like the offline template responder) goes to a person.
+  What a person published over is listed in ``overridden``.
 
 The same rules decide an edit on the approval page (``check_edit``), so the reviewer hears at
 once what the workflow would refuse; the workflow still checks, because a task token may be
@@ -32,7 +34,7 @@ def band_of(score: ToxicityScore, bands: Bands) -> ToxicityBand:
         return "unscorable"
     if score.score > bands.high:
         return "harmful"
-    if score.score >= bands.low:
+    if score.score >= bands.low or score.needs_person:
         return "uncertain"
     return "safe"
 
@@ -59,6 +61,10 @@ def check_draft(request: ReplyCheckRequest, *, provider: ToxicityProvider, polic
     )
     if band == "harmful":
         return checked.model_copy(update={"verdict": "refuse", "reason": FailureReason.RESPONSE_TOXIC.value})
+    written_in = request.response.language
+    if written_in is not None and written_in != request.review.language:
+        note = f"the draft is written in {written_in!r}, the review in {request.review.language!r}"
+        return checked.model_copy(update={"verdict": "ask_person", "note": note})
     if band != "safe" or violations:
         return checked.model_copy(update={"verdict": "ask_person"})
     return checked
@@ -82,6 +88,12 @@ def check_for_publish(
         decision is not None and decision.stage is Stage.RESPONSE and decision.decision is Decision.APPROVED
     )
     text = text_to_publish(request.response, decision if approved else None)
+    if draft_check.verdict == "ask_person" and not approved:
+        # The draft check asked for a person and none approved: nothing is published, whatever the
+        # text would score now (a forged or mistaken resumption).
+        return draft_check.model_copy(
+            update={"verdict": "refuse", "reason": FailureReason.RESPONSE_UNREVIEWED.value, "rescored": False}
+        )
     return judge(
         text,
         review=request.review,

@@ -2,7 +2,8 @@
 
 A provider scores segments; this module turns segment results into the text's ``ToxicityScore``
 (maximum over segments, overall and per label: docs/architecture.md, "Scoring") and builds the result for
-text no provider can score, which the workflow always routes to a person.
+text no provider can score, which the workflow always routes to a person, as it routes a text whose
+provider found something that needs a person (``needs_person``, e.g. a prompt attack in a review).
 """
 
 from __future__ import annotations
@@ -77,10 +78,17 @@ def score_toxicity(request: ToxicityRequest, provider: ToxicityProvider) -> Toxi
             "labels": result.labels,
             "segments": result.segments,
             "calls": result.calls,
+            "findings": result.findings,
+            "needs_person": result.needs_person,
+            "billed_units": result.billed_units,
             "text_chars": len(request.text),
         },
     )
     add_metric("ToxicityProviderCalls", result.calls)
+    for unit, count in result.billed_units.items():
+        add_metric(f"ToxicityBilled.{unit}", count)
     if not result.scorable:
         add_metric("ToxicityUnscorable", 1)
+    if result.needs_person:
+        add_metric("ToxicityNeedsPerson", 1)
     return result

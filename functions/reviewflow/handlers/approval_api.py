@@ -71,7 +71,7 @@ def _app() -> APIGatewayRestResolver:
                 _http_request(app, approval_id),
                 store=registry.approval_store(),
                 workflow=registry.workflow_client(),
-                toxicity=registry.toxicity_provider(),
+                toxicity=registry.reply_toxicity_provider(),
                 policy=registry.reply_policy(),
             )
         )

@@ -22,7 +22,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     else:
         request = parse_step_input(ReplyCheckRequest, event, subject="reply check request")
     check = check_draft if request.mode == "draft" else check_for_publish
-    result = check(request, provider=registry.toxicity_provider(), policy=registry.reply_policy())
+    result = check(request, provider=registry.reply_toxicity_provider(), policy=registry.reply_policy())
     get_logger().info(
         "reply checked",
         extra={

@@ -43,6 +43,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             case,
             task.candidate,
             toxicity=registry.toxicity_provider(),
+            reply_toxicity=registry.reply_toxicity_provider(),
             sentiment=registry.sentiment_provider_for(task.candidate),
             writer=registry.response_writer_for(task.candidate),
             policy=registry.reply_policy(),

@@ -168,6 +168,12 @@ class ToxicityScore(BaseModel):
     segments: int = Field(default=0, ge=0)
     calls: int = Field(default=0, ge=0)
     note: str | None = None
+    # What a provider found besides the score (e.g. Guardrails' PROMPT_ATTACK on a review), and
+    # whether that finding sends the text to a person whatever the score says.
+    findings: list[str] = Field(default_factory=list)
+    needs_person: bool = False
+    # Units the provider billed for this text, by its own unit name (Guardrails' contentPolicyUnits).
+    billed_units: dict[str, int] = Field(default_factory=dict)
 
 
 class SentimentSummary(BaseModel):

@@ -49,3 +49,6 @@ class ReplyCheck(_Strict):
     reason: str | None = None  # a FailureReason value when the verdict is "refuse"
     overridden: list[str] = Field(default_factory=list)
     rescored: bool = False
+    # Why a person must look besides the band and the rules (e.g. the draft is not in the review's
+    # language).
+    note: str | None = None

@@ -112,6 +112,9 @@ class GeneratedResponse(_Strict):
     model_id: str
     prompt_version: str
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    # The language the writer wrote in, when it knows (the template responder does; a model is
+    # asked for the review's language). A reply not in the review's language goes to a person.
+    language: str | None = None
 
 
 # ------------------------------------------------------------------ HumanReview
@@ -234,7 +237,13 @@ class TaskErrorInfo(BaseModel):
 
 
 class WorkflowState(BaseModel):
-    """Everything the workflow has gathered when it reaches ``BuildOutcome``."""
+    """Everything the workflow has gathered when it reaches ``BuildOutcome``.
+
+    Every path sets ``result`` in a Pass state except the one that publishes: the publish gate's
+    cleared verdict goes straight to ``BuildOutcome`` (one state transition fewer per answered
+    review), so a state without a result whose ``reply_check`` the gate cleared is the created
+    outcome. Without either, the state is refused (and ``FallbackOutcome`` publishes a failure).
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -248,6 +257,15 @@ class WorkflowState(BaseModel):
     response_decision: TaskDecision | None = None
     reply_check: ReplyCheck | None = None
     error: TaskErrorInfo | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cleared_reply_is_created(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "result" not in data:
+            check = data.get("reply_check")
+            if isinstance(check, dict) and check.get("verdict") == "publish":
+                return {**data, "result": {"outcome": "created"}}
+        return data
 
 
 class OutcomeRequest(BaseModel):

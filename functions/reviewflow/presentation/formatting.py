@@ -26,6 +26,8 @@ def format_score(score: ToxicityScore | None) -> str:
         return "not scored"
     if not score.scorable or score.score is None:
         return "could not be scored automatically" + (f" ({score.note})" if score.note else "")
+    if score.needs_person and score.note:  # why a person is asked although the score is low
+        return f"{score.score:.2f} ({score.note})"
     return f"{score.score:.2f}"
 
 

@@ -59,10 +59,10 @@ class ComprehendToxicity:
 
     def __init__(self, client: Any, supported_languages: frozenset[str] = SUPPORTED_LANGUAGES) -> None:
         self._client = client
-        self._supported_languages = supported_languages
+        self.supported_languages = supported_languages
 
     def score(self, text: str, language: str) -> ToxicityScore:
-        if language not in self._supported_languages:
+        if language not in self.supported_languages:
             return unsupported_language(self.name, language, SERVICE)
         maxima = SegmentMaxima()
         calls = 0

@@ -30,8 +30,12 @@ harm that comes from the product ("got hurt by the sharp edge").
 
 The text is segmented like Comprehend's (1 KB segments) and each segment split into sentences,
 because one slur in a long segment is diluted in a bag-of-words model. The text's score is the
-maximum over labels, sentences and segments. English only: other languages come back unscorable
-and go to a person, as with Comprehend.
+maximum over labels, sentences and segments.
+
+Languages: English by default (``toxicity_provider: local``); other languages come back
+unscorable and go to a person, as with Comprehend. ``LocalToxicity(languages=MULTILINGUAL)``
+(``toxicity_provider: local-multilingual``) also scores German, French and Spanish, with word lists
+only (``local_toxicity_lexicon``), and says so in each result's ``note``.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from itertools import pairwise
 from reviewflow.domain.segmentation import split_segments, split_sentences
 from reviewflow.domain.toxicity import SegmentMaxima, unsupported_language
 from reviewflow.models.events import ToxicityScore
+from reviewflow.providers import local_toxicity_lexicon
 from reviewflow.providers.local_toxicity_doxxing import DOXXING_PATTERNS
 from reviewflow.providers.local_toxicity_rules import (
     DIRECT_PATTERNS,
@@ -56,6 +61,8 @@ from reviewflow.providers.local_toxicity_rules import (
 from reviewflow.providers.local_toxicity_threats import THREAT_PATTERNS
 
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset({"en"})
+#: English with the model and rules, plus the word-list stand-in's languages.
+MULTILINGUAL: frozenset[str] = SUPPORTED_LANGUAGES | local_toxicity_lexicon.LANGUAGES
 
 PROFANITY = "PROFANITY"
 LABELS = (HARASSMENT_OR_ABUSE, INSULT, PROFANITY, VIOLENCE_OR_THREAT)
@@ -121,9 +128,18 @@ class LocalToxicity:
 
     name = "local"
 
-    def __init__(self, predict_prob: Callable[[list[str]], Sequence[float]] | None = None) -> None:
+    def __init__(
+        self,
+        predict_prob: Callable[[list[str]], Sequence[float]] | None = None,
+        *,
+        languages: frozenset[str] = SUPPORTED_LANGUAGES,
+    ) -> None:
+        unknown = languages - MULTILINGUAL
+        if unknown:
+            raise ValueError(f"the local toxicity provider cannot score {sorted(unknown)}")
         self._predict_prob = predict_prob
         self._lock = threading.Lock()
+        self.supported_languages = languages
 
     def _model(self) -> Callable[[list[str]], Sequence[float]]:
         with self._lock:
@@ -138,8 +154,10 @@ class LocalToxicity:
             return self._predict_prob
 
     def score(self, text: str, language: str) -> ToxicityScore:
-        if language not in SUPPORTED_LANGUAGES:
+        if language not in self.supported_languages:
             return unsupported_language(self.name, language, "local")
+        if language != "en":
+            return self._score_with_word_lists(text, language)
         segments = split_segments(text)
         sentences = [
             _Sentence(index, sentence)
@@ -170,3 +188,18 @@ class LocalToxicity:
             rounded = {label: round(value, 4) for label, value in labels.items()}
             maxima.add(max(rounded.values()), rounded)
         return maxima.result(self.name, calls)
+
+    def _score_with_word_lists(self, text: str, language: str) -> ToxicityScore:
+        maxima = SegmentMaxima()
+        for segment in split_segments(text):
+            labels = dict.fromkeys(local_toxicity_lexicon.LABELS, 0.0)
+            for sentence in split_sentences(segment):
+                for label, value in local_toxicity_lexicon.lexicon_scores(sentence, language).items():
+                    labels[label] = max(labels[label], value)
+            maxima.add(max(labels.values()), labels)
+        result = maxima.result(self.name, calls=1 if maxima.segments else 0)
+        if not result.scorable:
+            return result
+        return result.model_copy(
+            update={"note": f"offline stand-in: {language!r} scored with word lists only, not a classifier"}
+        )

@@ -183,9 +183,38 @@ def toxicity_provider() -> ToxicityProvider:
         from reviewflow.providers.local_toxicity import LocalToxicity
 
         return LocalToxicity()
+    if settings.toxicity_provider == "local-multilingual":
+        from reviewflow.providers.local_toxicity import MULTILINGUAL, LocalToxicity
+
+        return LocalToxicity(languages=MULTILINGUAL)
+    if settings.toxicity_provider == "guardrails":
+        if not (settings.guardrail_id and settings.guardrail_version):
+            raise ConfigurationError(
+                "REVIEWFLOW_GUARDRAIL_ID and REVIEWFLOW_GUARDRAIL_VERSION must name the guardrail"
+            )
+        from reviewflow.providers.guardrails_toxicity import GuardrailsToxicity
+
+        return GuardrailsToxicity(
+            aws_client("bedrock-runtime"),
+            guardrail_id=settings.guardrail_id,
+            guardrail_version=settings.guardrail_version,
+            tier=settings.guardrail_tier,
+        )
     from reviewflow.providers.comprehend import ComprehendToxicity
 
     return ComprehendToxicity(aws_client("comprehend"))
+
+
+def reply_toxicity_provider() -> ToxicityProvider:
+    """The toxicity provider as replies are checked with it (drafts, the publish gate, edits).
+
+    The same provider as for reviews (an override of ``toxicity_provider`` applies to both), except
+    that a provider that treats model output differently from user input (Guardrails) is asked
+    for its reply variant.
+    """
+    provider = toxicity_provider()
+    for_replies = getattr(provider, "for_replies", None)
+    return for_replies() if callable(for_replies) else provider  # type: ignore[no-any-return]
 
 
 def chat_model(model_id: str) -> ChatModel:

@@ -27,6 +27,12 @@ Both versions can be selected, so the evaluation suite can compare them (``docs/
 so a 1-star review labelled POSITIVE or MIXED is told that we are glad (some things) worked.
 The phrasing is picked from the review id with SHA-256, so a review always gets the same reply
 (Python's ``hash`` is salted per process and would not be).
+
+Languages: the reply is written in the review's language for English, German, French and Spanish
+(``LANGUAGES``; the other languages' phrasings are in ``template_responder_languages``). For any
+other language the responder cannot write a reply in that language, and says so: it writes the
+English reply and marks it ``language: "en"``, and the draft check sends a reply that is not in
+the review's language to a person (who can translate it in the edit box) instead of publishing it.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from reviewflow.errors import ConfigurationError
 from reviewflow.models.evaluation import Candidate
 from reviewflow.models.events import ReviewPosted, Sentiment
 from reviewflow.models.steps import GeneratedResponse, SentimentResult
+from reviewflow.providers.template_responder_languages import WORDINGS
 
 MODEL_ID = "local/template-responder"
 #: The versions a ``TemplateResponder`` can answer with; each is published as ``template/<version>``.
@@ -95,6 +102,10 @@ PHRASINGS: dict[Tone, tuple[str, ...]] = {
 }
 
 
+#: Languages the templates are written in: English (``PHRASINGS``) and ``WORDINGS``'s.
+LANGUAGES: frozenset[str] = frozenset({"en", *WORDINGS})
+
+
 def tone(sentiment: Sentiment, rating: int | None, version: str = DEFAULT_VERSION) -> Tone:
     """Which phrasings answer a review with this label and star rating (see the module docstring).
 
@@ -136,14 +147,32 @@ class TemplateResponder:
     def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
         reviewer = _one_line(review.reviewer_name)
         product = _one_line(review.product_name)
-        phrasings = PHRASINGS[tone(sentiment.sentiment, review.rating, self.version)]
+        chosen = tone(sentiment.sentiment, review.rating, self.version)
+        wording = WORDINGS.get(review.language)
+        if wording is None:  # English, and every language the templates are not written in
+            language = "en"
+            phrasings = PHRASINGS[chosen]
+            values = {
+                "greeting": f"Hi {reviewer}," if reviewer else "Hello,",
+                "product": product or "this product",
+                "stars": f"{review.rating}-star",
+            }
+        else:
+            language = review.language
+            phrasings = wording.phrasings[chosen]
+            values = {
+                "greeting": wording.greeting_named.format(name=reviewer) if reviewer else wording.greeting,
+                "product": product or wording.product,
+                "product_dat": product or wording.product_dative,
+                "stars": wording.stars.format(rating=review.rating),
+            }
         template = Template(phrasings[_pick(review.review_id, len(phrasings))])
-        text = template.substitute(
-            greeting=f"Hi {reviewer}," if reviewer else "Hello,",
-            product=product or "this product",
-            stars=f"{review.rating}-star",
+        return GeneratedResponse(
+            response_text=template.substitute(values),
+            model_id=MODEL_ID,
+            prompt_version=self.prompt_version,
+            language=language,
         )
-        return GeneratedResponse(response_text=text, model_id=MODEL_ID, prompt_version=self.prompt_version)
 
 
 def responder_for(candidate: Candidate) -> TemplateResponder:

@@ -9,9 +9,9 @@ import pytest
 
 from bench import common
 from bench.assumptions import Assumptions
-from bench.billing import billed_ms, comprehend_units, gb_seconds, mix_cost
-from bench.cost_model import model
-from bench.workflow_paths import PATHS, PathWalk, walk
+from bench.billing import billed_ms, comprehend_units, gb_seconds, guardrail_text_units, mix_cost
+from bench.cost_model import compare, critical_path_ms, model
+from bench.workflow_paths import ORIGINAL_PATHS, PATHS, PathWalk, walk
 
 ASL = json.loads(common.ASL.read_text())
 PRICING = json.loads(common.PRICING.read_text())
@@ -89,7 +89,7 @@ def test_safe_path_enters_every_auto_step_once_and_publishes() -> None:
     ):
         assert walked.states.count(state) == 1
     assert walked.states[0] == ASL["StartAt"]
-    assert walked.states[-3:] == ["BuildOutcome", "PublishOutcome", "Done"]
+    assert walked.states[-2:] == ["BuildOutcome", "PublishOutcome"]
     assert walked.transitions == len(walked.states)  # no retries on the happy path
 
 
@@ -117,7 +117,7 @@ def test_a_failing_task_is_billed_for_every_retry_then_caught() -> None:
 
 def test_walk_refuses_a_branch_the_choice_does_not_have() -> None:
     with pytest.raises(ValueError, match="cannot go to"):
-        walk(ASL, {"IsReviewValid": "Done"})
+        walk(ASL, {"IsReviewValid": "PublishOutcome"})
     with pytest.raises(ValueError, match="does not say"):
         walk(ASL, {})
 
@@ -205,3 +205,126 @@ def test_auto_path_reviews_are_deterministic_and_unique() -> None:
     assert first == again
     assert len({r["review_id"] for r in first}) == 50
     assert common.auto_path_reviews(5, seed=4) != common.auto_path_reviews(5, seed=3)
+
+
+# ------------------------------------------------------------- Guardrails, the original, Parallel
+
+ORIGINAL_ASL = json.loads(common.ORIGINAL_ASL.read_text())
+CPU = {"score_toxicity:REVIEW": 5.0, "check_reply:draft": 5.0, "check_reply:publish": 1.0}
+
+
+def test_guardrail_text_units_count_started_thousands_of_characters_with_one_minimum() -> None:
+    assert guardrail_text_units(1) == 1
+    assert guardrail_text_units(1000) == 1
+    assert guardrail_text_units(1001) == 2
+    assert guardrail_text_units(0) == 1  # a request is at least one unit
+    assert guardrail_text_units(2500, chars_per_unit=500) == 5
+
+
+def test_pricing_has_the_guardrails_content_filter_price() -> None:
+    section = PRICING["bedrock_guardrails"]
+    assert section["characters_per_text_unit"] == 1000
+    assert section["content_filters_per_1k_text_units"] > 0
+
+
+def test_with_guardrails_the_model_bills_text_units_and_no_comprehend() -> None:
+    result = model(Assumptions(toxicity_provider="guardrails"), PRICING, _fake_template(), ASL, CPU, 0)
+    safe, work = result["paths"]["safe"], result["workload"]
+    assert safe["usage"].get("comprehend_units", 0.0) == 0.0
+    assert safe["usage"]["guardrails_text_units"] == pytest.approx(
+        work["review_guardrail_units"] + work["reply_guardrail_units"]
+    )
+    price = PRICING["bedrock_guardrails"]["content_filters_per_1k_text_units"] / 1000
+    assert safe["cost_per_review"]["Bedrock Guardrails"] == pytest.approx(
+        safe["usage"]["guardrails_text_units"] * price
+    )
+    comprehend = model(Assumptions(), PRICING, _fake_template(), ASL, CPU, 0)
+    assert comprehend["paths"]["safe"]["cost_per_review"]["Bedrock Guardrails"] == 0.0
+
+
+def test_the_original_design_walks_its_own_paths_without_our_extra_states() -> None:
+    for key, (_, choices, failures) in ORIGINAL_PATHS.items():
+        walked = walk(ORIGINAL_ASL, choices, failures)
+        assert walked.states[0] == "ScoreReviewToxicity", key
+        assert walked.states[-1].startswith("Publish"), key
+        assert not {"ValidateReview", "ClaimReview", "PublishGate", "BuildOutcome"} & set(walked.states)
+    safe = walk(ORIGINAL_ASL, *ORIGINAL_PATHS["safe"][1:])
+    assert safe.states == [
+        "ScoreReviewToxicity",
+        "ReviewToxicityBand",
+        "DetectSentiment",
+        "GenerateResponse",
+        "ScoreResponseToxicity",
+        "ResponseToxicityBand",
+        "PublishCreated",
+    ]
+    assert set(ORIGINAL_PATHS) == set(dict(Assumptions().mix))  # every path of the mix
+
+
+def test_compare_divides_ours_by_the_original_at_the_same_mix() -> None:
+    result = compare(Assumptions(), PRICING, _fake_template(), ASL, ORIGINAL_ASL, CPU, 0)
+    providers = result["providers"]
+    baseline = providers["comprehend"]["original_per_1000"]
+    for provider, data in providers.items():
+        assert data["ratio"] == pytest.approx(data["ours_per_1000"] / baseline), provider
+        assert data["ratio_same_provider"] == pytest.approx(data["ours_per_1000"] / data["original_per_1000"])
+        assert data["dominant_line"] == max(data["ours_lines"], key=data["ours_lines"].get)
+        assert data["ours_transitions"]["safe"] > data["original_transitions"]["safe"]
+    # Both designs score the review and the reply once each with the same provider and reply length.
+    assert providers["comprehend"]["ours_lines"]["Comprehend toxicity"] == pytest.approx(
+        providers["comprehend"]["original_lines"]["Comprehend toxicity"]
+    )
+    assert providers["guardrails"]["ours_lines"]["Comprehend toxicity"] == 0.0
+
+
+def test_a_shorter_reply_is_cheaper_to_check_only_below_the_comprehend_minimum_step() -> None:
+    def reply_cost(chars: int) -> float:
+        result = model(Assumptions(reply_chars=chars), PRICING, _fake_template(), ASL, CPU, 0)
+        return result["paths"]["safe"]["cost_per_review"]["Comprehend toxicity"]
+
+    assert reply_cost(480) - reply_cost(300) == pytest.approx(2 * PRICING["comprehend"]["toxicity_per_unit"])
+    assert reply_cost(300) == pytest.approx(reply_cost(120))  # the 3-unit minimum: no saving below it
+
+
+PARALLEL_ASL = {
+    "StartAt": "First",
+    "States": {
+        "First": {"Type": "Pass", "Next": "Both"},
+        "Both": {
+            "Type": "Parallel",
+            "Branches": [
+                {
+                    "StartAt": "Slow",
+                    "States": {
+                        "Slow": {
+                            "Type": "Pass",
+                            "Next": "Slower",
+                        },
+                        "Slower": {"Type": "Pass", "End": True},
+                    },
+                },
+                {"StartAt": "Fast", "States": {"Fast": {"Type": "Pass", "End": True}}},
+            ],
+            "Next": "Last",
+        },
+        "Last": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def test_a_parallel_state_bills_every_branch_state_and_times_only_the_slowest_branch() -> None:
+    walked = walk(PARALLEL_ASL, {})
+    assert walked.states == ["First", "Both", "Slow", "Slower", "Fast", "Last"]
+    assert walked.transitions == 6
+    assert walked.top == ["First", "Both", "Last"]
+    state_ms = {"First": 1.0, "Both": 2.0, "Slow": 10.0, "Slower": 10.0, "Fast": 5.0, "Last": 3.0}
+    assert critical_path_ms(walked, state_ms) == 1 + 2 + max(10 + 10, 5) + 3
+
+
+def test_the_critical_path_adds_every_state_on_the_auto_path() -> None:
+    result = model(Assumptions(), PRICING, _fake_template(), ASL, CPU, 0)
+    walked = _walk("safe")
+    assume = Assumptions()
+    floor = len(walked.states) * assume.state_overhead_ms + assume.bedrock_response_latency_ms
+    assert result["paths"]["safe"]["critical_path_ms"] > floor
+    assert result["paths"]["harmful"]["critical_path_ms"] < result["paths"]["safe"]["critical_path_ms"]

@@ -305,3 +305,21 @@ def test_a_created_outcome_needs_the_gates_clearance(gate) -> None:
     extra = {} if gate is None else {"reply_check": check("Thank you!", TOX_LOW, verdict=gate)}
     with pytest.raises(ValueError, match="publish gate"):
         outcome(state({"outcome": "created"}, review_toxicity=TOX_LOW, response=RESPONSE, **extra))
+
+
+def test_a_cleared_gate_without_a_result_is_the_created_outcome() -> None:
+    """GateVerdict goes straight to BuildOutcome (no Pass state records the result)."""
+    cleared = state({}, review_toxicity=TOX_LOW, response=RESPONSE, reply_check=check("Thank you!", TOX_LOW))
+    del cleared["result"]
+    out = outcome(cleared)
+    assert out.detail_type is OutcomeType.RESPONSE_CREATED
+    assert out.detail["response_text"] == "Thank you!"
+
+
+@pytest.mark.parametrize("gate", [None, "refuse", "ask_person"])
+def test_without_a_result_nothing_but_a_cleared_gate_is_accepted(gate) -> None:
+    extra = {} if gate is None else {"reply_check": check("Thank you!", TOX_LOW, verdict=gate)}
+    incomplete = state({}, review_toxicity=TOX_LOW, response=RESPONSE, **extra)
+    del incomplete["result"]
+    with pytest.raises(ValueError):
+        outcome(incomplete)

@@ -92,6 +92,7 @@ def test_generate_response_with_an_overridden_writer(review_event, lambda_contex
         "model_id": MODEL_ID,
         "prompt_version": "response/v1",
         "usage": {"input_tokens": 120, "output_tokens": 12},
+        "language": None,  # a model is asked for the review's language; only a template knows its own
     }
     lines = log_lines()
     generated = next(line for line in lines if line["message"] == "response generated")

@@ -151,3 +151,22 @@ def test_prompt_files_are_read_once_per_process():
     first = load_prompt("response", "v1")
     assert load_prompt("response", "v1") is first
     assert load_prompt.cache_info().hits >= 1
+
+
+@pytest.mark.parametrize("part", ["system", "user"])
+def test_short_v1_renders_as_pinned_and_asks_for_at_most_300_characters(part, sample_review, golden):
+    """``response/short-v1``: v1 with a 300-character limit, so checking a reply costs one
+    Comprehend request at its 3-unit (300-character) minimum (docs/performance.md)."""
+    rendered = load_prompt("response", "short-v1").render(**review_fields(sample_review), sentiment="MIXED")
+    assert rendered.version == "response/short-v1"
+    actual = getattr(rendered, part)
+    assert actual == golden(f"response_short-v1.{part}.txt", actual)
+    v1_rendered = load_prompt("response", "v1").render(**review_fields(sample_review), sentiment="MIXED")
+    v1 = getattr(v1_rendered, part)
+    if part == "system":
+        assert "at most 300 characters" in actual
+        assert [line for line in actual.splitlines() if not line.startswith("3.")] == [
+            line for line in v1.splitlines() if not line.startswith("3.")
+        ]
+    else:
+        assert actual == v1

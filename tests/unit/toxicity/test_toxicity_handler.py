@@ -63,6 +63,9 @@ def test_handler_scores_the_review_with_the_configured_provider(
         "segments": 1,
         "calls": 1,
         "note": None,
+        "findings": [],
+        "needs_person": False,
+        "billed_units": {},
     }
     json.dumps(result)  # a Lambda result must be plain JSON
     scored = [json.loads(line) for line in log_lines if "toxicity scored" in line]

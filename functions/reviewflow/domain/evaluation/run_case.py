@@ -77,8 +77,13 @@ def evaluate_case(
     policy: ReplyPolicy,
     judge: ReplyJudge,
     bands: Bands,
+    reply_toxicity: ToxicityProvider | None = None,
 ) -> CaseResult:
-    """One case through the review steps as ``candidate`` runs them, judged."""
+    """One case through the review steps as ``candidate`` runs them, judged.
+
+    ``reply_toxicity`` checks the draft (default: ``toxicity``), as the pipeline's reply check uses
+    the provider's reply side (Guardrails applies its output strengths to replies).
+    """
     review = case.review
     started = time.perf_counter()
     review_toxicity = score_toxicity(
@@ -95,7 +100,7 @@ def evaluate_case(
         ReplyCheckRequest(
             mode="draft", review=review, review_toxicity=review_toxicity, response=draft, bands=bands
         ),
-        provider=toxicity,
+        provider=reply_toxicity or toxicity,
         policy=policy,
     )
     latency = _ms_since(started)
