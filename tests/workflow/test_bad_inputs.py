@@ -146,5 +146,7 @@ def test_the_stack_keeps_serving_after_the_corpus(posted: tuple[LocalPipeline, d
     )
     event = _outcome(stack, "after-corpus")
     assert event["detail-type"] == OutcomeType.RESPONSE_CREATED
+    # PublishOutcome is the last state: its event can arrive before the execution is marked ended.
+    wait_until(lambda: all(e["status"] != "RUNNING" for e in stack.executions()), 60, "executions to end")
     failed = [e for e in stack.executions() if e["status"] != "SUCCEEDED"]
     assert failed == []

@@ -27,6 +27,11 @@ from reviewflow.domain.prompts import load_prompt, review_fields
 from reviewflow.models.events import ReviewPosted
 from reviewflow_local.model_standin import DEFAULT_MODEL, FINGERPRINT, ModelStandIn, parse_script
 
+#: The response prompt cdk.json deploys (what a run without --response-prompt uses).
+CDK_CONTEXT = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
+DEPLOYED_PROMPT = CDK_CONTEXT["reviewflow"]["response_prompt_version"]
+
+
 REPO = Path(__file__).resolve().parents[2]
 REPAIRED = "rev-1001"  # its first sentiment answer is prose, not JSON
 PROMISING = "rev-1002"  # its reply promises a replacement and a voucher
@@ -116,7 +121,7 @@ def test_run_through_a_model_server_renders_the_prompts_repairs_json_and_gates_r
         f"model {DEFAULT_MODEL}; toxicity: offline classifier"
     ) in result.stderr
     assert f"Answered by: toxicity local x20; sentiment {DEFAULT_MODEL} (sentiment/v1)" in result.stdout
-    assert f"replies {DEFAULT_MODEL} (response/v1)" in result.stdout
+    assert f"replies {DEFAULT_MODEL} (response/{DEPLOYED_PROMPT})" in result.stdout
 
     reviews = _reviews(samples)
     outcomes = {e["detail"]["review_id"]: e for e in map(json.loads, out.read_text().splitlines())}
@@ -136,13 +141,15 @@ def test_run_through_a_model_server_renders_the_prompts_repairs_json_and_gates_r
     with_sentiment = {rid for rid, e in outcomes.items() if e["detail"].get("sentiment")}
     assert set(expected_sentiment[c.prompt] for c in sentiment_calls) == with_sentiment
     expected_reply = {
-        load_prompt("response", "v1")
+        load_prompt("response", DEPLOYED_PROMPT)
         .render(**review_fields(reviews[rid]), sentiment=outcomes[rid]["detail"]["sentiment"]["sentiment"])
         .user: rid
         for rid in with_sentiment
     }
     system = (
-        load_prompt("response", "v1").render(**review_fields(reviews[REPAIRED]), sentiment="POSITIVE").system
+        load_prompt("response", DEPLOYED_PROMPT)
+        .render(**review_fields(reviews[REPAIRED]), sentiment="POSITIVE")
+        .system
     )
     assert {call.system for call in reply_calls} == {system}
     assert {expected_reply[call.prompt] for call in reply_calls} == with_sentiment
@@ -155,7 +162,10 @@ def test_run_through_a_model_server_renders_the_prompts_repairs_json_and_gates_r
             "sentiment/v1",
         )
         if rid != HANGING:
-            assert (detail["model_id"], detail["prompt_version"]) == (DEFAULT_MODEL, "response/v1"), rid
+            assert (detail["model_id"], detail["prompt_version"]) == (
+                DEFAULT_MODEL,
+                f"response/{DEPLOYED_PROMPT}",
+            ), rid
 
     # The malformed answer was sent back with a correction, and the second answer used.
     repaired = [c for c in sentiment_calls if expected_sentiment[c.prompt] == REPAIRED]

@@ -263,7 +263,7 @@ def test_the_gate_exits_1_and_names_a_candidate_that_regressed(tmp_path: Path) -
     [
         (["--candidate", "no-equals-sign"], "expected NAME=MODEL_ID@PROMPT_VERSION"),
         (["--candidate", "Bad Name=local/template-responder@v1"], "invalid name"),
-        (["--candidate", "nova=amazon.nova-lite-v1:0@v1"], "offline, the only model is"),
+        (["--candidate", "nova=amazon.nova-lite-v1:0@v1"], "with --llm local the only model is"),
         (
             ["--candidate", "a=local/template-responder@v1", "--candidate", "a=local/template-responder@v2"],
             "distinct",

@@ -139,6 +139,7 @@ def reset() -> None:
     _client_overrides.clear()
     for getter in _getters.values():
         getter.cache_clear()  # type: ignore[attr-defined]
+    _aws_client.cache_clear()
 
 
 def runtime_settings() -> RuntimeSettings:

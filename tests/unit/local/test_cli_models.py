@@ -243,7 +243,8 @@ def test_a_response_prompt_version_needs_its_files() -> None:
     with pytest.raises(CliError) as raised:
         check_prompt_files(ModelChoice(llm="bedrock", response_prompt="v9"), ROOT)
     assert str(raised.value) == (
-        "--response-prompt v9: prompts/response/v9.system.txt does not exist; the versions are v1, v2"
+        "--response-prompt v9: prompts/response/v9.system.txt does not exist; "
+        "the versions are short-v1, v1, v2"
     )
 
 
