@@ -14,6 +14,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -91,6 +92,32 @@ _CLOSINGS = (
 )
 _PRODUCTS = ("Aurora Kettle", "X3 Headphones", "GripFlow Mat", "Lumen Desk Lamp", "Brisk Fan")
 _NAMES = ("Maria", "Sam", "Priya", "Tom", None)
+
+
+def run_child(module: str, mode: str, count: int, label: str) -> dict[str, Any]:
+    """``module.child_main(mode, count, out)`` in a fresh interpreter; the JSON it wrote to ``out``.
+
+    A child that exits non-zero raises ``RuntimeError`` with ``label`` and the end of its stderr.
+    """
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = handle.name
+    try:
+        code = f"from {module} import child_main; child_main({mode!r}, {count}, {out!r})"
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=child_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{label} failed:\n{done.stderr[-3000:]}")
+        measured: dict[str, Any] = json.loads(Path(out).read_text())
+    finally:
+        Path(out).unlink(missing_ok=True)
+    return measured
 
 
 def auto_path_reviews(count: int, seed: int = 7, prefix: str = "bench") -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -118,26 +117,9 @@ def child_main(mode: str, count: int, out: str) -> None:
 
 
 def _sample(mode: str, count: int) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        out = handle.name
-    try:
-        code = f"from bench.overhead import child_main; child_main({mode!r}, {count}, {out!r})"
-        started = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=common.ROOT,
-            env=common.child_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"{mode} N={count} failed:\n{done.stderr[-3000:]}")
-        measured: dict[str, Any] = json.loads(Path(out).read_text())
-        measured["process_seconds"] = time.perf_counter() - started
-    finally:
-        Path(out).unlink(missing_ok=True)
+    started = time.perf_counter()
+    measured = common.run_child("bench.overhead", mode, count, f"{mode} N={count}")
+    measured["process_seconds"] = time.perf_counter() - started
     if measured["outcomes"] != count or measured["outcome_types"] != [OutcomeType.RESPONSE_CREATED]:
         raise RuntimeError(f"{mode} N={count} left the auto path: {measured}")
     return measured

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -103,24 +102,7 @@ def child_main(mode: str, count: int, out: str) -> None:
 
 
 def _sample(mode: str, count: int) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
-        out = handle.name
-    try:
-        code = f"from bench.soak_speed import child_main; child_main({mode!r}, {count}, {out!r})"
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=common.ROOT,
-            env=common.child_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"soak {mode} N={count} failed:\n{done.stderr[-3000:]}")
-        measured: dict[str, Any] = json.loads(Path(out).read_text())
-    finally:
-        Path(out).unlink(missing_ok=True)
+    measured = common.run_child("bench.soak_speed", mode, count, f"soak {mode} N={count}")
     if measured["violations"]:
         raise RuntimeError(f"soak {mode} N={count} broke the conservation law: {measured['violations']}")
     return measured
