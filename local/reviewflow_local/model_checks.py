@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewflow.contracts import EnvVar
+from reviewflow.providers.openai_compatible import urllib_transport
 from reviewflow_local.cli_checks import CliError
 from reviewflow_local.model_choice import ModelChoice
 
@@ -31,14 +32,9 @@ Fetch = Callable[[str, dict[str, str], float], tuple[int, bytes]]
 
 
 def _urllib_fetch(url: str, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
+    # The adapter's own transport, so the check reads the server exactly as the handlers will.
     request = urllib.request.Request(url, headers=headers, method="GET")  # noqa: S310 - scheme checked
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return int(response.status), response.read()
-    except urllib.error.HTTPError as exc:
-        body = exc.read() if exc.fp is not None else b""
-        exc.close()
-        return int(exc.code), body
+    return urllib_transport(request, timeout)
 
 
 def check_models(choice: ModelChoice, root: Path, *, fetch: Fetch | None = None) -> list[str]:
