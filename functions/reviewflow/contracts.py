@@ -22,6 +22,10 @@ OUTCOME_SOURCE = "reviews.response-pipeline"
 #: ``OutcomeType``: it answers no review, so nothing that consumes review outcomes takes it.
 EVALUATION_COMPLETED = "EVALUATION_COMPLETED"
 
+#: detail-type of the product feedback the insight branch extracts (source ``OUTCOME_SOURCE``).
+#: Not an ``OutcomeType`` either: the one-outcome-per-review rule does not count it.
+PRODUCT_FEEDBACK_EXTRACTED = "PRODUCT_FEEDBACK_EXTRACTED"
+
 
 class OutcomeType(StrEnum):
     """detail-type of the one outcome event each review ends in."""
