@@ -25,6 +25,7 @@ from pydantic import (
 
 from reviewflow.contracts import OUTCOME_SOURCE, OutcomeType
 from reviewflow.models.languages import ISO_639_1
+from reviewflow.models.team import REVIEWER_ID_PATTERN, ReminderSent
 
 MAX_REVIEW_CHARS = 20_000
 MAX_NAME_CHARS = 200
@@ -202,6 +203,31 @@ class HumanDecision(BaseModel):
     # The audit trail of architecture.md §4, as declared by the request that decided (not authenticated).
     source_ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=512)
+    # A team of known reviewers (docs/human-review.md): the roster entry whose own link decided
+    # (verified by their mailbox, not typed), the draft round decided on (0 = the first draft),
+    # the guidance of a new-draft request, and the reminders/escalations sent before the decision.
+    reviewer_id: str | None = Field(default=None, pattern=REVIEWER_ID_PATTERN)
+    reviewer_verified: bool = False
+    round: int = Field(default=0, ge=0)
+    guidance: str | None = Field(default=None, max_length=1_000)
+    reminders: list[ReminderSent] = Field(default_factory=list)
+
+
+class DraftRound(BaseModel):
+    """One "request a new draft" round: the guidance a reviewer gave and the draft it produced."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    round: int = Field(ge=1)
+    guidance: str = Field(min_length=1, max_length=1_000)
+    requested_by: str | None = Field(default=None, description="verified reviewer id; None if anonymous")
+    requested_at: str
+    approval_id: str
+    response_text: str | None = None
+    response_toxicity: ToxicityScore | None = None
+    policy_violations: list[str] = Field(default_factory=list)  # reply-policy rule ids
+    model_id: str | None = None
+    prompt_version: str | None = None
 
 
 ToxicityBand = Literal["safe", "uncertain", "harmful", "unscorable"]

@@ -30,11 +30,15 @@ class Insight(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    aspect: str = Field(min_length=1, max_length=60, description="lower-case noun phrase, e.g. 'battery life'")
+    aspect: str = Field(
+        min_length=1, max_length=60, description="lower-case noun phrase, e.g. 'battery life'"
+    )
     polarity: Polarity
     severity: int = Field(ge=1, le=5, description="1 = minor remark … 5 = product unusable or unsafe")
     suggestion: str = Field(max_length=240, description="a short improvement suggestion ('' for praise)")
-    evidence: str = Field(min_length=1, max_length=240, description="the supporting phrase, verbatim from the review")
+    evidence: str = Field(
+        min_length=1, max_length=240, description="the supporting phrase, verbatim from the review"
+    )
 
 
 class ProductFeedback(BaseModel):

@@ -15,6 +15,7 @@ from reviewflow.errors import InvalidInputError
 from reviewflow.models.events import (
     MAX_NAME_CHARS,
     Decision,
+    DraftRound,
     FieldError,
     HumanDecision,
     ReviewPosted,
@@ -136,6 +137,11 @@ class ApprovalRequest(_Strict):
     policy_violations: list[PolicyViolation] = Field(default_factory=list)
     policy_version: str | None = None
     bands: Bands | None = None
+    # RESPONSE stage, "request a new draft": this draft's round (0 = first), the configured limit
+    # (no new-draft button once round == max_rounds) and the earlier rounds, for the page.
+    round: int = Field(default=0, ge=0)
+    max_rounds: int = Field(default=0, ge=0)
+    draft_rounds: list[DraftRound] = Field(default_factory=list)
 
 
 class ApprovalTicket(_Strict):

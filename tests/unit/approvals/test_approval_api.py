@@ -158,6 +158,12 @@ def test_post_approve_resumes_workflow_once_and_audits(env, pending, invoke):
         "policy_override_reason": None,
         "source_ip": "198.51.100.7",
         "user_agent": "Mozilla/5.0 (test)",
+        # no roster: an anonymous decision on the first draft, before any reminder
+        "reviewer_id": None,
+        "reviewer_verified": False,
+        "round": 0,
+        "guidance": None,
+        "reminders": [],
     }
     decided_at = datetime.strptime(sent["decided_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     assert abs((datetime.now(UTC) - decided_at).total_seconds()) < 10
@@ -368,6 +374,11 @@ def test_stubbed_step_functions_receives_exact_output(env, pending, invoke, monk
         "policy_override_reason": None,
         "source_ip": "198.51.100.7",
         "user_agent": "Mozilla/5.0 (test)",
+        "reviewer_id": None,
+        "reviewer_verified": False,
+        "round": 0,
+        "guidance": None,
+        "reminders": [],
         "edited_response_text": "Thanks, our support team will be in touch today.",
     }
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
