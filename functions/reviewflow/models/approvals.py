@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from reviewflow.models.events import Decision, ReviewPosted, Sentiment, Stage, ToxicityScore
 from reviewflow.models.replies import Bands, PolicyViolation
+from reviewflow.models.team import ReminderSent
 
 
 class ApprovalStatus(StrEnum):
@@ -77,6 +78,16 @@ class ApprovalRecord(BaseModel):
     closed_reason: str | None = None
     closed_at: str | None = None
     last_delivery_error: str | None = None
+    # A team of known reviewers (docs/human-review.md). Each roster entry gets its own link; the
+    # item keeps only sha256(secret) -> reviewer id. Empty when there is no roster (anonymous link,
+    # ``secret_sha256``). Reminders may add hashes (fresh links) and escalation reviewer ids.
+    reviewer_links: dict[str, str] = Field(default_factory=dict)
+    reviewer_ids: list[str] = Field(default_factory=list)
+    # When the approval window ends (ISO 8601, UTC): what reminders measure their fractions against.
+    deadline_at: str | None = None
+    # Partition key of the PendingByDeadline index while pending; removed by every decision/close.
+    pending_pk: str | None = None
+    reminders: list[ReminderSent] = Field(default_factory=list)
 
     def expired(self, now: datetime) -> bool:
         return now.timestamp() >= self.expires_at

@@ -60,6 +60,8 @@ class Stage(StrEnum):
 class Decision(StrEnum):
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    # RESPONSE stage only: back to reply generation with the reviewer's guidance (bounded rounds).
+    NEW_DRAFT_REQUESTED = "NEW_DRAFT_REQUESTED"
 
 
 Sentiment = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]
