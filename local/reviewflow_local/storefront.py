@@ -296,6 +296,19 @@ class StorefrontDelivery:
                 self._changed.wait(remaining)
             return list(self._records)
 
+    def wait_for(
+        self, condition: Callable[[list[DeliveryRecord]], bool], timeout: float
+    ) -> list[DeliveryRecord]:
+        """Block until ``condition(records)`` holds (an outcome is listed before it is submitted)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not condition(list(self._records)):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"storefront condition not met in {timeout:.0f} s")
+                self._changed.wait(remaining)
+            return list(self._records)
+
     def records(self) -> list[DeliveryRecord]:
         with self._changed:
             return list(self._records)

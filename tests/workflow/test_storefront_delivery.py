@@ -59,7 +59,9 @@ def stack(stack_factory: Callable[..., LocalPipeline], stub: StorefrontStub) -> 
 def _deliver(stack: LocalPipeline, review: dict[str, Any]) -> list[storefront.DeliveryRecord]:
     stack.post_reviews([review])
     stack.outcome_for(review["review_id"], timeout=DEADLINE)
-    records = stack.storefront.drain(timeout=DEADLINE)
+    records = stack.storefront.wait_for(
+        lambda done: any(r.review_id == review["review_id"] for r in done), timeout=DEADLINE
+    )
     return [r for r in records if r.review_id == review["review_id"]]
 
 
