@@ -44,13 +44,13 @@ from reviewflow_local.moto_patches.cloudformation import (
     patch_cfn_dynamodb_ttl,
     patch_cfn_refs,
     patch_cfn_state_machine,
+    register_cfn_api_destinations,
     register_cfn_types,
 )
-from reviewflow_local.moto_patches.cloudformation import register_cfn_api_destinations
-from reviewflow_local.moto_patches.events import patch_events_api_destination_targets
 from reviewflow_local.moto_patches.dynamodb import DYNAMODB_ITEM_OPERATIONS, patch_dynamodb_thread_safety
 from reviewflow_local.moto_patches.events import (
     PUT_EVENTS_MAX_BYTES,
+    patch_events_api_destination_targets,
     patch_events_entry_size,
     patch_events_jsonpath_cache,
     patch_events_stepfunctions_target,
