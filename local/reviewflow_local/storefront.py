@@ -393,3 +393,37 @@ def attach(
     pipeline.front.show_deliveries(lambda: [record.as_dict() for record in delivery.records()])
     pipeline.storefront = delivery
     return delivery
+
+
+#: The storefront the local runtime synthesizes with for ``reviewflow run --storefront``: https
+#: endpoints as a real deployment has them (the delivery sends them to the stub or the given URL).
+LOCAL_STOREFRONT: dict[str, Any] = {
+    "reply_url": "https://storefront.invalid/reviews/replies",
+    "moderation_url": "https://storefront.invalid/reviews/moderation",
+    "auth": {"api_key": {"header_name": "x-api-key", "secret_name": "reviewflow/local-storefront-api-key"}},
+    "retry_attempts": 3,
+    "max_event_age_seconds": 300,
+}
+
+
+def storefront_overrides(target: str | None) -> dict[str, Any]:
+    """Synth overrides for ``--storefront stub|<base URL>`` (none without the option)."""
+    return {"storefront": LOCAL_STOREFRONT} if target else {}
+
+
+def attach_for_cli(pipeline: Any, target: str | None) -> tuple[StorefrontDelivery | None, Any]:
+    """``--storefront stub`` serves the stub (faults from ``REVIEWFLOW_STOREFRONT_FAULTS``-style
+    spec in ``target``: ``stub:/reviews/replies=500,timeout``); a URL delivers there."""
+    if not target:
+        return None, None
+    from reviewflow_local.storefront_stub import StorefrontStub, parse_faults
+
+    stub = None
+    if target == "stub" or target.startswith("stub:"):
+        stub = StorefrontStub(faults=parse_faults(target.partition(":")[2])).start()
+        base_url = stub.url
+    else:
+        if urlsplit(target).scheme not in ("http", "https"):
+            raise ValueError(f"--storefront {target!r} is neither 'stub' nor an http(s) URL")
+        base_url = target
+    return attach(pipeline, base_url=base_url), stub

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -68,7 +68,7 @@ def _fault(text: str) -> Fault:
 
 
 class StorefrontStub:
-    def __init__(self, port: int = 0, faults: dict[str, Sequence[Fault]] | None = None) -> None:
+    def __init__(self, port: int = 0, faults: Mapping[str, Sequence[Fault]] | None = None) -> None:
         self._faults: dict[str, deque[Fault]] = {}
         self._requests: list[StubRequest] = []
         self._lock = threading.Condition()
