@@ -193,11 +193,14 @@ def test_events_role_may_invoke_exactly_the_two_destinations(enabled: Synthesize
 
 
 def test_no_secret_value_is_in_the_template(enabled: Synthesized) -> None:
+    """The secret is named only inside dynamic references; no secret resource or value is created."""
     text = json.dumps(enabled.template)
-    # Only dynamic references name the secret; no literal key, no "SecretString" value in clear.
-    for found in text.split(SECRET_NAME)[1:]:
-        assert found.startswith(":SecretString") or found.startswith('"') or found.startswith(":"), found[:40]
-    assert "AWS::SecretsManager::Secret" not in {r["Type"] for r in enabled.template["Resources"].values()}
+    reference = "{{resolve:secretsmanager:" + SECRET_NAME
+    assert text.count(SECRET_NAME) == text.count(reference) >= 1
+    types = {r["Type"] for r in enabled.template["Resources"].values()}
+    assert "AWS::SecretsManager::Secret" not in types
+    connection = enabled.one("AWS::Events::Connection")["Properties"]
+    assert "SecretArn" not in json.dumps(connection) and "InvocationHttpParameters" not in connection
 
 
 def test_oauth_client_credentials(tmp_path: Path) -> None:
