@@ -17,6 +17,7 @@ from stacks.constructs.events import ReviewEvents
 from stacks.constructs.functions import Functions
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.notifications import Notifications
+from stacks.constructs.storefront import StorefrontDelivery
 from stacks.constructs.workflow import DEFINITION_FILE, Workflow, state_machine_arn
 
 
@@ -98,3 +99,15 @@ class ReviewflowStack(Stack):
         CfnOutput(self, "InputDeadLetterQueueUrl", value=review_events.dead_letter_queue.queue_url)
         CfnOutput(self, "EvaluationBucketName", value=evaluation.bucket.bucket_name)
         CfnOutput(self, "EvaluationStateMachineArn", value=evaluation.state_machine.state_machine_arn)
+
+        # Storefront delivery (API destinations): only when the configuration names an endpoint.
+        if config.storefront is not None and config.storefront.enabled:
+            storefront = StorefrontDelivery(
+                self,
+                "Storefront",
+                config=config.storefront,
+                bus=review_events.bus,
+                alarm_topic=notifications.alarm_topic,
+                prefix=prefix,
+            )
+            CfnOutput(self, "StorefrontDeadLetterQueueUrl", value=storefront.dead_letter_queue.queue_url)
