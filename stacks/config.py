@@ -46,6 +46,8 @@ GuardrailFilter = Literal["HATE", "INSULTS", "MISCONDUCT", "SEXUAL", "VIOLENCE"]
 GuardrailStrength = Literal["LOW", "MEDIUM", "HIGH"]
 GUARDRAIL_FILTERS: tuple[GuardrailFilter, ...] = ("HATE", "INSULTS", "MISCONDUCT", "SEXUAL", "VIOLENCE")
 _DEFAULT_STRENGTH: GuardrailStrength = "MEDIUM"
+#: The insight branch's default model: cheaper than the reply model cdk.json deploys (Nova Lite).
+DEFAULT_INSIGHTS_MODEL_ID = "us.amazon.nova-micro-v1:0"
 
 
 class _Node(Protocol):
@@ -121,6 +123,43 @@ class ReviewflowConfig(BaseModel):
 
     # Storefront delivery by EventBridge API destinations (None or no endpoint: nothing is created).
     storefront: Annotated[StorefrontConfig | None, BeforeValidator(_storefront_from_text)] = None
+
+    # Product insights (the insight branch of the workflow). Its own model, cheaper than the reply
+    # model by default (Nova Micro beside the reply's Nova Lite): extracting aspects needs no prose.
+    # Used with llm_provider=bedrock; with openai an explicitly set id is used, else model_id.
+    insights_model_id: str | None = DEFAULT_INSIGHTS_MODEL_ID
+    insights_prompt_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    insights_ttl_days: int = Field(default=365, ge=1, le=3650)
+
+    @field_validator("insights_model_id")
+    @classmethod
+    def _insights_model_id_shape(cls, value: str | None) -> str | None:
+        if value is not None and value != "" and not _MODEL_ID.match(value):
+            raise ValueError(f"{value!r} is not a Bedrock model id, inference profile id or ARN")
+        return value or None
+
+    @model_validator(mode="after")
+    def _insights_prompt_exists(self) -> ReviewflowConfig:
+        version = self.insights_prompt_version
+        if version:
+            folder = FUNCTIONS_DIR / "prompts" / "insights"
+            files = [folder / f"{version}.{part}.txt" for part in PROMPT_PARTS]
+            missing = [path for path in files if not path.is_file()]
+            if missing:
+                raise ValueError(
+                    "these files of the configured versions do not exist: "
+                    + ", ".join(str(path.relative_to(FUNCTIONS_DIR.parent)) for path in missing)
+                )
+        return self
+
+    @property
+    def effective_insights_model_id(self) -> str | None:
+        """The model the insight branch calls: None offline (the lexicon needs none)."""
+        if self.llm_provider == "local":
+            return None
+        if self.llm_provider == "openai" and "insights_model_id" not in self.model_fields_set:
+            return self.model_id
+        return self.insights_model_id or self.model_id
 
     @field_validator("reviewer_email", "alarm_email")
     @classmethod
