@@ -25,8 +25,8 @@ from botocore.awsrequest import AWSResponse
 
 from reviewflow.contracts import OutcomeType
 from reviewflow_local.pipeline import LocalPipeline
-from stacks.config import DEFAULT_INSIGHTS_MODEL_ID
 from reviewflow_local.real_aws import RealAwsModels
+from stacks.config import DEFAULT_INSIGHTS_MODEL_ID
 from tests.workflow.conftest import start_stack
 
 #: The response prompt cdk.json deploys (what a run without --response-prompt uses).
@@ -77,7 +77,9 @@ class Wire:
             self.converse_systems.append(system)
             self.converse_models.append(unquote(urlsplit(request.url).path.split("/")[2]))
             if '"sentiment"' in system:
-                text = json.dumps({"sentiment": "POSITIVE", "reason": "The reviewer is happy with the kettle."})
+                text = json.dumps(
+                    {"sentiment": "POSITIVE", "reason": "The reviewer is happy with the kettle."}
+                )
             elif '"insights"' in system:
                 text = json.dumps({"insights": [INSIGHT]})
             else:
