@@ -1,9 +1,13 @@
 """Aggregates extracted product feedback into the periodic insights report.
 
-Pure: the records come in, the report comes out; the same records always give the same report,
-ordered the same way, so a re-run of a period is a no-op diff. An aspect is counted once per
-review (a review that complains about the battery twice is one complaint, at its worst severity),
-and a review extracted twice (a retried execution) counts once, as its latest extraction.
+``build_insights_report`` is pure: the records come in, the report comes out; the same records
+always give the same report, ordered the same way, so a re-run of a period is a no-op diff.
+``read_insights_report`` feeds it from an ``InsightReader`` (the job's one read path), and
+``report_request``/``report_keys`` say which period a run covers and where it is written.
+
+An aspect is counted once per review (a review that complains about the battery twice is one
+complaint, at its worst severity), and a review extracted twice (a retried execution) counts
+once, as its latest extraction.
 """
 
 from __future__ import annotations
@@ -14,7 +18,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from pydantic import ValidationError
+
 from reviewflow.domain.clock import iso_utc
+from reviewflow.domain.ports import InsightReader
+from reviewflow.errors import InvalidInputError
 from reviewflow.models.insights import Insight, ProductFeedback
 from reviewflow.models.insights_report import (
     MAX_EVIDENCE,
@@ -26,6 +34,7 @@ from reviewflow.models.insights_report import (
     ProductChange,
     ProductReport,
     ReportPeriod,
+    ReportRequest,
     ReportTotals,
 )
 
@@ -244,3 +253,59 @@ def build_insights_report(
             praise_mentions=sum(p.praise_mentions for p in products),
         ),
     )
+
+
+# ------------------------------------------------------------------------- the report job
+
+
+def report_request(event: object) -> ReportRequest:
+    if not isinstance(event, dict):
+        raise InvalidInputError("the report job takes a scheduled event or a JSON object")
+    try:
+        request = ReportRequest.model_validate(event)
+        for moment in (request.time, request.period_end):
+            if moment is not None:
+                parse_instant(moment)
+    except (ValidationError, ValueError):
+        # Name the rule, not the value: the fields are ours, but keep error text input-free.
+        raise InvalidInputError(
+            "the report request needs ISO 8601 times in 'time'/'period_end' and 1 to 92 'period_days'"
+        ) from None
+    return request
+
+
+def report_end(request: ReportRequest, *, now: datetime) -> datetime:
+    """``period_end`` as given, else the scheduled ``time`` (else now) floored to the hour."""
+    if request.period_end is not None:
+        return parse_instant(request.period_end)
+    moment = parse_instant(request.time) if request.time is not None else now.astimezone(UTC)
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def report_keys(period: ReportPeriod) -> tuple[str, str]:
+    """``reports/<period end, compact>/insights.md`` and ``.json``: one folder per period, so a
+    re-run of a period overwrites its own report and never another's."""
+    stamp = period.end.replace("-", "").replace(":", "")
+    return f"reports/{stamp}/insights.md", f"reports/{stamp}/insights.json"
+
+
+def read_insights_report(
+    reader: InsightReader, *, period: ReportPeriod, previous_period: ReportPeriod
+) -> InsightsReport:
+    """The report of ``period`` against ``previous_period`` from what the table holds.
+
+    Products come from their markers (only those active since the previous period began), then
+    one key-range read per product covers both periods; ``split_by_period`` sorts the records.
+    """
+    current: list[ProductFeedback] = []
+    previous: list[ProductFeedback] = []
+    unreadable = 0
+    for product_id in reader.products(active_since=previous_period.start):
+        records, skipped = reader.feedback(product_id, start=previous_period.start, end=period.end)
+        now, before = split_by_period(records, period, previous_period)
+        current += now
+        previous += before
+        unreadable += skipped
+    report = build_insights_report(current, previous, period=period, previous_period=previous_period)
+    report.totals.unreadable = unreadable
+    return report

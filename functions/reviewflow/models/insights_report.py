@@ -87,6 +87,37 @@ class ReportTotals(BaseModel):
     previous_reviews: int = Field(ge=0)
     issue_mentions: int = Field(ge=0)
     praise_mentions: int = Field(ge=0)
+    unreadable: int = Field(default=0, ge=0, description="stored items skipped because they no longer parse")
+
+
+class ReportRequest(BaseModel):
+    """What starts the report job: EventBridge's scheduled event, or a direct invocation.
+
+    The scheduled event's ``time`` (the time it was scheduled for) floored to the hour ends the
+    period, so weekly runs cover adjacent periods even when one starts a little late. A direct
+    invocation may name the exact ``period_end`` (a re-run of a past week, the local runtime) and
+    another ``period_days``. Every other field of the scheduled event is ignored.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    time: str | None = None
+    period_end: str | None = None
+    period_days: int | None = Field(default=None, ge=1, le=92)
+
+
+class ReportPublished(BaseModel):
+    """The job's answer: where the report went and what it says, in numbers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: ReportPeriod
+    markdown_location: str
+    json_location: str
+    message_id: str
+    products: int = Field(ge=0)
+    reviews: int = Field(ge=0)
+    issue_mentions: int = Field(ge=0)
 
 
 class InsightsReport(BaseModel):

@@ -13,6 +13,8 @@ from reviewflow.models.insights_report import InsightsReport, IssueSummary, Prod
 _MARKDOWN_PUNCTUATION = "\\`*_{}[]()#+-.!|~"
 _HTML = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 EMAIL_ISSUES_PER_PRODUCT = 3
+#: Products the email lists (the rest are in the full report): SNS messages stop at 256 KB.
+EMAIL_PRODUCTS = 25
 
 
 def to_json(report: InsightsReport) -> str:
@@ -28,7 +30,8 @@ def escape_markdown(text: str) -> str:
 
 
 def _signed(value: int) -> str:
-    return f"+{value}" if value > 0 else str(value)
+    """``+2``, ``-1``, ``±0``: a change always shows its sign."""
+    return f"+{value}" if value > 0 else ("±0" if value == 0 else str(value))
 
 
 def _title(product: ProductReport) -> str:
@@ -38,7 +41,10 @@ def _title(product: ProductReport) -> str:
 
 
 def _trend(issue: IssueSummary) -> str:
-    return "new" if issue.new else f"{_signed(issue.delta)} vs {issue.previous_count}"
+    """``new``, or the change with the previous count: ``+2 (was 1)``, ``±0 (was 3)``."""
+    if issue.new:
+        return "new"
+    return f"{_signed(issue.delta)} (was {issue.previous_count})"
 
 
 def _issue_lines(rank: int, issue: IssueSummary) -> list[str]:
@@ -102,6 +108,8 @@ def to_markdown(report: InsightsReport) -> str:
         f"- Issue mentions: {totals.issue_mentions}; praise mentions: {totals.praise_mentions}",
         "",
     ]
+    if totals.unreadable:
+        lines += [f"_{totals.unreadable} stored items could not be read and were left out._", ""]
     if not report.products:
         lines += ["No product feedback was extracted in this period or the previous one.", ""]
     for product in report.products:
@@ -126,7 +134,7 @@ def email_summary(report: InsightsReport, *, report_location: str | None = None)
     ]
     if not report.products:
         lines.append("No product feedback was extracted in this period or the previous one.")
-    for product in report.products:
+    for product in report.products[:EMAIL_PRODUCTS]:
         lines.append(f"{_title(product)}: {product.reviews} reviews, {product.issue_mentions} issue mentions")
         for issue in product.issues[:EMAIL_ISSUES_PER_PRODUCT]:
             quote = f' - "{" ".join(issue.evidence[0].split())}"' if issue.evidence else ""
@@ -137,6 +145,10 @@ def email_summary(report: InsightsReport, *, report_location: str | None = None)
         if product.change.resolved_issues:
             lines.append(f"  no longer raised: {', '.join(product.change.resolved_issues)}")
         lines.append("")
+    if len(report.products) > EMAIL_PRODUCTS:
+        lines += [f"...and {len(report.products) - EMAIL_PRODUCTS} more products in the full report.", ""]
+    if report.totals.unreadable:
+        lines += [f"{report.totals.unreadable} stored items could not be read and were left out.", ""]
     if report_location:
         lines.append(f"Full report: {report_location}")
     return "\n".join(lines).rstrip("\n") + "\n"
