@@ -252,6 +252,7 @@ def build_insights_report(
             issue_mentions=sum(p.issue_mentions for p in products),
             praise_mentions=sum(p.praise_mentions for p in products),
         ),
+        extractors=sorted({record.extractor for record in now}),
     )
 
 

@@ -128,3 +128,7 @@ class InsightsReport(BaseModel):
     previous_period: ReportPeriod
     products: list[ProductReport] = Field(description="most issue mentions first, then product id")
     totals: ReportTotals
+    extractors: list[str] = Field(
+        default_factory=list,
+        description="who extracted the period's feedback: model ids, or local/aspect-lexicon offline",
+    )

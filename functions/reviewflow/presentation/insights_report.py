@@ -7,10 +7,13 @@ but escaped, so a review cannot add markup, links, headings or table cells to th
 
 from __future__ import annotations
 
+from reviewflow.models.insights import LOCAL_EXTRACTOR_ID
 from reviewflow.models.insights_report import InsightsReport, IssueSummary, ProductReport
 
 #: Characters with a meaning in CommonMark/GFM inline text; each is backslash-escaped.
-_MARKDOWN_PUNCTUATION = "\\`*_{}[]()#+-.!|~"
+#: Only characters that start inline markup anywhere in a line: a phrase never starts a line here
+#: (it follows a quote mark, ``**`` or ``## ``), so ``-``, ``+``, ``.`` and ``()`` stay as they are.
+_MARKDOWN_PUNCTUATION = "\\`*_[]#|~"
 _HTML = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 EMAIL_ISSUES_PER_PRODUCT = 3
 #: Products the email lists (the rest are in the full report): SNS messages stop at 256 KB.
@@ -102,6 +105,8 @@ def to_markdown(report: InsightsReport) -> str:
         f"{report.previous_period.start} to {report.previous_period.end}). "
         f"Schema {report.schema_version}.",
         "",
+        f"Extracted by: {_extractors(report)}.",
+        "",
         f"- Products with reviews: {totals.products}",
         f"- Reviews: {totals.reviews} ({_signed(totals.reviews - totals.previous_reviews)} vs "
         f"{totals.previous_reviews})",
@@ -117,6 +122,14 @@ def to_markdown(report: InsightsReport) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _extractors(report: InsightsReport) -> str:
+    names = [
+        f"{name} (the offline aspect lexicon, not a model)" if name == LOCAL_EXTRACTOR_ID else name
+        for name in report.extractors
+    ]
+    return ", ".join(names) or "nobody (no feedback in this period)"
+
+
 def email_subject(report: InsightsReport) -> str:
     """At most 100 characters, as SNS requires of a subject."""
     day = report.period.end[:10]
@@ -130,6 +143,7 @@ def email_summary(report: InsightsReport, *, report_location: str | None = None)
         f"Product insights, {report.period.start} to {report.period.end}",
         f"{totals.reviews} reviews ({_signed(totals.reviews - totals.previous_reviews)} on the previous "
         f"period), {totals.issue_mentions} issue mentions, {totals.praise_mentions} praise mentions.",
+        f"Extracted by: {_extractors(report)}.",
         "",
     ]
     if not report.products:
