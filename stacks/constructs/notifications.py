@@ -11,10 +11,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from reviewflow.contracts import REVIEWER_ATTRIBUTE
 from stacks.config import RosterReviewer
 
-#: the SNS message attribute request_approval sets on each per-reviewer message.
-REVIEWER_ATTRIBUTE = "reviewer"
+__all__ = ["REVIEWER_ATTRIBUTE", "Notifications", "reviewer_subscription"]
 
 
 def reviewer_subscription(reviewer: RosterReviewer) -> subscriptions.EmailSubscription:
