@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
+from reviewflow.contracts import REVIEWER_ATTRIBUTE, EnvVar
 from reviewflow.models.team import REVIEWER_ID_PATTERN, Reviewer
 from stacks.config import REVIEWER_ID_PATTERN as STACKS_PATTERN
 from stacks.config import ReviewflowConfig, RosterReviewer
@@ -78,3 +80,42 @@ def test_without_a_roster_the_anonymous_mailbox_is_unfiltered() -> None:
     (sub,) = _subscriptions(reviewer_email="team@example.com")
     assert sub["Endpoint"] == "team@example.com"
     assert "FilterPolicy" not in sub
+
+
+def _request_approval_environment(synthesized: Any) -> dict[str, Any]:
+    functions = synthesized.resources("AWS::Lambda::Function").values()
+    (props,) = [
+        f["Properties"] for f in functions if f["Properties"]["Handler"].endswith("request_approval.handler")
+    ]
+    return dict(props["Environment"]["Variables"])
+
+
+def test_stack_with_a_roster_filters_each_subscription_and_tells_request_approval_the_ids(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from tests.infra.conftest import cdk_json_context, synthesize
+
+    roster = json.dumps([ANA, BO])
+    configured = synthesize(
+        tmp_path_factory.mktemp("cdk.out"), {**cdk_json_context(), "reviewflow:reviewers": roster}
+    )
+    subs = sorted(
+        (
+            s["Properties"]
+            for s in configured.resources("AWS::SNS::Subscription").values()
+            if s["Properties"]["Protocol"] == "email" and "FilterPolicy" in s["Properties"]
+        ),
+        key=lambda p: p["Endpoint"],
+    )
+    assert [(s["Endpoint"], s["FilterPolicy"]) for s in subs] == [
+        ("ana@example.com", {REVIEWER_ATTRIBUTE: ["ana"]}),
+        ("bo@example.com", {REVIEWER_ATTRIBUTE: ["bo-2"]}),
+    ]
+    environment = _request_approval_environment(configured)
+    assert environment[EnvVar.REVIEWER_IDS] == "ana,bo-2"
+    # Only ids reach the function: the emails stay in the subscriptions.
+    assert "example.com" not in json.dumps(environment)
+
+
+def test_stack_without_a_roster_sets_no_reviewer_ids(synthesized: Any) -> None:
+    assert EnvVar.REVIEWER_IDS not in _request_approval_environment(synthesized)
