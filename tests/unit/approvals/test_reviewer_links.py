@@ -96,9 +96,9 @@ def test_one_failed_reviewer_email_discards_the_approval(roster: Any, lambda_con
                 raise ProviderThrottledError("SNS publish throttled")
             return super().send(message, reviewer=reviewer)
 
-    with registry.override(notifier=FailsForTheSecond(roster.sns, roster.topic_arn)):
-        with pytest.raises(ProviderThrottledError):
-            _request(lambda_context)
+    failing = FailsForTheSecond(roster.sns, roster.topic_arn)
+    with registry.override(notifier=failing), pytest.raises(ProviderThrottledError):
+        _request(lambda_context)
     assert [a for a, _ in _published(roster)] == ["reviewer-1"]  # already sent: its link is dead
     assert roster.all_items() == []
 
