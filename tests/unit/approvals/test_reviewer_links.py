@@ -86,7 +86,9 @@ def test_without_a_roster_one_anonymous_message_without_attribute(env: Any, lamb
     assert item["reviewer_links"]["M"] == {}
 
 
-def test_one_failed_reviewer_email_discards_the_approval(roster: Any, lambda_context: Any) -> None:
+def test_one_failed_reviewer_email_discards_the_approval(
+    roster: Any, lambda_context: Any, invoke: Any
+) -> None:
     from reviewflow.providers import registry
     from reviewflow.providers.notifier import SnsNotifier
 
@@ -99,8 +101,10 @@ def test_one_failed_reviewer_email_discards_the_approval(roster: Any, lambda_con
     failing = FailsForTheSecond(roster.sns, roster.topic_arn)
     with registry.override(notifier=failing), pytest.raises(ProviderThrottledError):
         _request(lambda_context)
-    assert [a for a, _ in _published(roster)] == ["reviewer-1"]  # already sent: its link is dead
+    [(reviewer_id, [(approval_id, secret)])] = _published(roster)
+    assert reviewer_id == "reviewer-1"  # already sent: its link is dead
     assert roster.all_items() == []
+    assert invoke(rest_event("GET", approval_id, secret=secret))["statusCode"] == 404
 
 
 def test_sns_message_carries_the_reviewer_attribute() -> None:
