@@ -22,8 +22,11 @@ from reviewflow.contracts import ENV_PREFIX, LocalEnvVar
 from reviewflow.domain.prompts import DEFAULT_PROMPT_VERSION
 from reviewflow.domain.reply_policy import DEFAULT_POLICY_VERSION
 from reviewflow.errors import ConfigurationError
+from reviewflow.models.team import REVIEWER_ID_PATTERN
 
 _LOCAL_ONLY = frozenset(LocalEnvVar)
+_REVIEWER_ID = REVIEWER_ID_PATTERN.removeprefix("^").removesuffix("$")
+_REVIEWER_IDS = rf"^(|{_REVIEWER_ID}(,{_REVIEWER_ID}){{0,49}})$"
 
 ToxicityProviderName = Literal["comprehend", "guardrails", "local", "local-multilingual"]
 LlmProviderName = Literal["bedrock", "local", "openai"]
@@ -77,6 +80,13 @@ class RuntimeSettings(BaseModel):
     insights_report_bucket: str = ""
     insights_report_period_days: int = Field(default=7, ge=1, le=92)
     product_team_topic_arn: str = ""
+    # The reviewer roster's ids, comma separated (docs/human-review.md); empty: one anonymous link.
+    reviewer_ids: str = Field(default="", pattern=_REVIEWER_IDS)
+
+    @property
+    def roster_ids(self) -> tuple[str, ...]:
+        """The roster's reviewer ids, in configured order, each once."""
+        return tuple(dict.fromkeys(part for part in self.reviewer_ids.split(",") if part))
 
     @property
     def effective_sentiment_model_id(self) -> str:

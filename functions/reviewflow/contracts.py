@@ -76,6 +76,8 @@ class EnvVar(StrEnum):
     INSIGHTS_REPORT_PERIOD_DAYS = "REVIEWFLOW_INSIGHTS_REPORT_PERIOD_DAYS"
     PRODUCT_TEAM_TOPIC_ARN = "REVIEWFLOW_PRODUCT_TEAM_TOPIC_ARN"
     EVENT_BUS_NAME = "REVIEWFLOW_EVENT_BUS_NAME"
+    # The reviewer roster's ids, comma separated (empty: one anonymous link). Emails stay in SNS.
+    REVIEWER_IDS = "REVIEWFLOW_REVIEWER_IDS"
 
 
 class LocalEnvVar(StrEnum):
@@ -96,3 +98,8 @@ class LocalEnvVar(StrEnum):
     SENTIMENT_MODEL = "REVIEWFLOW_SENTIMENT_MODEL"
     TOXICITY = "REVIEWFLOW_TOXICITY"
     RESPONSE_PROMPT = "REVIEWFLOW_RESPONSE_PROMPT"
+
+
+#: The SNS message attribute naming the roster reviewer a reviewer-topic message is for; each roster
+#: reviewer's email subscription has a filter policy on it (stacks/constructs/notifications.py).
+REVIEWER_ATTRIBUTE = "reviewer"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewflow.contracts import DEFAULT_INPUT_SOURCE, INPUT_DETAIL_TYPE, EnvVar
+from reviewflow.contracts import DEFAULT_INPUT_SOURCE, INPUT_DETAIL_TYPE, REVIEWER_ATTRIBUTE, EnvVar
 from reviewflow_local.synth import CloudAssembly
 
 ACCOUNT_ID = "123456789012"
@@ -57,6 +57,8 @@ class StackResources:
     outputs: dict[str, str] = field(default_factory=dict)
     evaluation_state_machine_arn: str = ""  # the evaluation suite's workflow, and its bucket
     evaluation_bucket: str = ""
+    # The roster (reviewer id -> email), read from the reviewer topic's filtered subscriptions.
+    reviewer_emails: dict[str, str] = field(default_factory=dict)
 
     @property
     def execution_arn_prefix(self) -> str:
@@ -131,6 +133,7 @@ def find_resources(template: dict[str, Any], stack: dict[str, Any], client: Clie
         table_name=approval_env.get(EnvVar.APPROVALS_TABLE) or next(iter(tables), ""),
         reviewer_topic_arn=topic_arn,
         reviewer_email=_reviewer_email(client("sns"), topic_arn) if topic_arn else None,
+        reviewer_emails=_roster_emails(client("sns"), topic_arn) if topic_arn else {},
         rest_api_id=rest_api_id,
         stage=_stage(client("apigateway"), rest_api_id, kinds.physical("AWS::ApiGateway::Stage")),
         dead_letter_queue_urls=dead_letter_queues,
@@ -206,6 +209,20 @@ def _reviewer_email(sns: Any, topic_arn: str) -> str | None:
     subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     emails = [s["Endpoint"] for s in subscriptions if s["Protocol"] == "email"]
     return emails[-1] if emails else None
+
+
+def _roster_emails(sns: Any, topic_arn: str) -> dict[str, str]:
+    """Reviewer id -> email of each subscription filtered on one ``reviewer`` attribute value."""
+    roster: dict[str, str] = {}
+    for subscription in sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]:
+        if subscription["Protocol"] != "email" or not subscription["SubscriptionArn"].startswith("arn:"):
+            continue
+        attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
+        policy = json.loads(attributes["Attributes"].get("FilterPolicy") or "{}")
+        allowed = policy.get(REVIEWER_ATTRIBUTE, [])
+        if len(allowed) == 1 and isinstance(allowed[0], str):
+            roster[allowed[0]] = subscription["Endpoint"]
+    return roster
 
 
 def _stage(apigateway: Any, rest_api_id: str, stages: list[str]) -> str:

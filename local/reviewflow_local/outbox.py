@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
@@ -19,6 +19,8 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+
+from reviewflow.errors import ApprovalError
 
 _LINK = re.compile(r"https?://[^\s\"'<>]+/approvals/[^\s\"'<>]+")
 
@@ -32,6 +34,7 @@ class OutboxMessage:
     sent_at: str
     text: str
     html: str | None
+    to: str | None = None
 
     @property
     def approval_links(self) -> list[str]:
@@ -72,6 +75,7 @@ def read_message(path: Path) -> OutboxMessage:
         approval_id=parsed.get("X-Reviewflow-Approval-Id"),
         stage=parsed.get("X-Reviewflow-Stage"),
         sent_at=str(parsed.get("Date", "")),
+        to=str(parsed["To"]) if parsed.get("To") else None,
         text=text_part.get_content() if text_part is not None else "",  # type: ignore[attr-defined]
         html=html_part.get_content() if html_part is not None else None,  # type: ignore[attr-defined]
     )
@@ -92,17 +96,27 @@ class OutboxNotifier:
     """The ``notifier`` provider of the local runtime (see the module docstring)."""
 
     def __init__(
-        self, outbox: Outbox, recipient: str | None, then: Callable[[], object] | None = None
+        self,
+        outbox: Outbox,
+        recipient: str | None,
+        then: Callable[[], object] | None = None,
+        *,
+        roster: Mapping[str, str] | None = None,
     ) -> None:
         self._outbox = outbox
         self._recipient = recipient
+        self._roster = dict(roster or {})  # reviewer id -> the email their subscription delivers to
         self._then = then  # builds the real notifier (SNS) for the current function's settings
         self.sent: list[Path] = []
 
-    def send(self, message: EmailMessage) -> str:
-        path = self._outbox.write(message, self._recipient)
+    def send(self, message: EmailMessage, reviewer: str | None = None) -> str:
+        # A roster reviewer's message goes to their own mailbox only, as the SNS filter policy does.
+        recipient = self._recipient if reviewer is None else self._roster.get(reviewer)
+        if reviewer is not None and recipient is None:
+            raise ApprovalError(f"no subscription of the reviewer topic is filtered on reviewer {reviewer!r}")
+        path = self._outbox.write(message, recipient)
         self.sent.append(path)
         if self._then is not None:
             delivery = self._then()
-            return str(delivery.send(message))  # type: ignore[attr-defined]
+            return str(delivery.send(message, reviewer=reviewer))  # type: ignore[attr-defined]
         return path.name

@@ -24,7 +24,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -186,7 +186,11 @@ class LocalPipeline:
         registry = _registry()
         registry.reset()
         self._notifier = _SignallingOutboxNotifier(
-            self.outbox, self.resources.reviewer_email, then=_sns_notifier, on_sent=self._signal
+            self.outbox,
+            self.resources.reviewer_email,
+            then=_sns_notifier,
+            on_sent=self._signal,
+            roster=self.resources.reviewer_emails,
         )
         registry.set_override("notifier", self._notifier)
         self.fault_injector = install_faults(self.fault_plan)
@@ -350,13 +354,14 @@ class _SignallingOutboxNotifier(OutboxNotifier):
         recipient: str | None,
         then: Callable[[], object] | None,
         on_sent: Callable[[], None],
+        roster: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(outbox, recipient, then=then)
+        super().__init__(outbox, recipient, then=then, roster=roster)
         self._on_sent = on_sent
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, reviewer: str | None = None) -> str:
         try:
-            return super().send(message)
+            return super().send(message, reviewer=reviewer)
         finally:
             self._on_sent()
 

@@ -129,6 +129,12 @@ class ApprovalsApi(Construct):
             )
         self._wire_request_approval(request_approval, table, reviewer_topic)
         self._wire_approval_api(approval_api, table, workflow_arn)
+        if config.reviewers:
+            # The roster's ids only: one link per reviewer, published with the ``reviewer`` attribute
+            # that their subscription's filter policy matches. The emails stay in the subscriptions.
+            request_approval.add_environment(
+                EnvVar.REVIEWER_IDS, ",".join(reviewer.id for reviewer in config.reviewers)
+            )
 
     def _wire_request_approval(
         self, function: lambda_.Function, table: dynamodb.ITable, reviewer_topic: sns.ITopic

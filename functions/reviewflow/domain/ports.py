@@ -81,8 +81,9 @@ class ApprovalStore(Protocol):
 
 
 class Notifier(Protocol):
-    def send(self, message: EmailMessage) -> str:
-        """Deliver the message; returns the delivery id."""
+    def send(self, message: EmailMessage, reviewer: str | None = None) -> str:
+        """Deliver the message (to one roster reviewer's mailbox only, when ``reviewer`` is given);
+        returns the delivery id."""
         ...
 
 

@@ -24,5 +24,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         notifier=registry.notifier(),
         compose=build_email,
         base_url=registry.runtime_settings().approval_base_url,
+        reviewer_ids=registry.runtime_settings().roster_ids,
     )
     return ticket.model_dump(mode="json")

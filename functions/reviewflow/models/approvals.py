@@ -55,6 +55,9 @@ class DecisionAudit(BaseModel):
     response_edited: bool = False
     edited_response_text: str | None = None
     policy_override_reason: str | None = None
+    # The roster entry whose own link decided (proven by their mailbox); None for the anonymous link.
+    reviewer_id: str | None = None
+    reviewer_verified: bool = False
 
 
 class ApprovalRecord(BaseModel):

@@ -87,8 +87,26 @@ def _review_section(record: ApprovalRecord) -> str:
     )
 
 
+def _identity_fields(reviewer_id: str | None) -> str:
+    """A roster reviewer is greeted (their link proves who they are); the anonymous link asks."""
+    if reviewer_id is not None:
+        return (
+            f"<p class=note>Signed in by your own link as <strong>{_e(reviewer_id)}</strong>: "
+            "your decision is recorded under this name.</p>"
+        )
+    return (
+        "<label for=reviewer>Your name (optional, kept in the audit record)</label>"
+        '<input type="text" id=reviewer name="reviewer" maxlength="200" autocomplete="name">'
+    )
+
+
 def review_form(
-    record: ApprovalRecord, *, secret: str, now: datetime, refused: ReplyCheck | None = None
+    record: ApprovalRecord,
+    *,
+    secret: str,
+    now: datetime,
+    refused: ReplyCheck | None = None,
+    reviewer_id: str | None = None,
 ) -> Page:
     """The decision form; after a refused approval (422) it says why and keeps the submitted reply."""
     deadline = record.expires_at_datetime
@@ -99,8 +117,7 @@ def review_form(
     form = (
         f'<form method="post" action="{_e(record.approval_id)}">{reply}'
         f'<section><input type="hidden" name="secret" value="{_e(secret)}">'
-        "<label for=reviewer>Your name (optional, kept in the audit record)</label>"
-        '<input type="text" id=reviewer name="reviewer" maxlength="200" autocomplete="name">'
+        f"{_identity_fields(reviewer_id)}"
         "<label for=comment>Comment (optional)</label>"
         '<textarea id=comment name="comment" maxlength="2000"></textarea>'
         "<div class=actions>"
@@ -151,10 +168,15 @@ def decided(record: ApprovalRecord) -> Page:
 
 
 def already_decided(record: ApprovalRecord, *, status: int) -> Page:
+    audit = record.audit
+    who = ""
+    if audit is not None and audit.reviewer_verified and audit.reviewer_id:
+        # A roster decision: every reviewer's link now says who decided, and when.
+        who = f"<p><strong>Already decided by {_e(audit.reviewer_id)} at {_e(audit.decided_at)}.</strong></p>"
     return _document(
         status,
         "Already decided",
-        f"<section>{_decision_summary(record)}<p>A decision can be made only once.</p></section>",
+        f"<section>{who}{_decision_summary(record)}<p>A decision can be made only once.</p></section>",
     )
 
 
@@ -208,7 +230,7 @@ def server_error() -> Page:
 
 
 _RENDERERS: dict[View, Callable[[ApprovalView], Page]] = {
-    View.FORM: lambda v: review_form(_record(v), secret=v.secret, now=_now(v)),
+    View.FORM: lambda v: review_form(_record(v), secret=v.secret, now=_now(v), reviewer_id=v.reviewer_id),
     View.DECIDED: lambda v: decided(_record(v)),
     View.ALREADY_DECIDED: lambda v: already_decided(_record(v), status=v.status),
     View.BAD_REQUEST: lambda v: bad_request(v.reason),
@@ -219,7 +241,9 @@ _RENDERERS: dict[View, Callable[[ApprovalView], Page]] = {
     View.NO_LONGER_WAITING: lambda v: no_longer_waiting(),
     View.TRY_AGAIN: lambda v: try_again(status=v.status),
     View.SERVER_ERROR: lambda v: server_error(),
-    View.EDIT_REFUSED: lambda v: review_form(_record(v), secret=v.secret, now=_now(v), refused=v.check),
+    View.EDIT_REFUSED: lambda v: review_form(
+        _record(v), secret=v.secret, now=_now(v), refused=v.check, reviewer_id=v.reviewer_id
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reviewflow.contracts import REVIEWER_ATTRIBUTE
 from reviewflow.errors import ApprovalError
 from reviewflow.providers.aws_errors import ErrorCodes, translate
 
@@ -50,13 +51,19 @@ class SnsNotifier:
         self._client = client
         self._topic_arn = topic_arn
 
-    def send(self, message: EmailMessage) -> str:
+    def send(self, message: EmailMessage, reviewer: str | None = None) -> str:
+        request: dict[str, Any] = {
+            "TopicArn": self._topic_arn,
+            "Subject": sns_subject(message),
+            "Message": plain_text_of(message),
+        }
+        if reviewer is not None:
+            # The roster reviewer's subscription filters on this attribute: only they get the message.
+            request["MessageAttributes"] = {
+                REVIEWER_ATTRIBUTE: {"DataType": "String", "StringValue": reviewer}
+            }
         try:
-            answer = self._client.publish(
-                TopicArn=self._topic_arn,
-                Subject=sns_subject(message),
-                Message=plain_text_of(message),
-            )
+            answer = self._client.publish(**request)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "SNS publish", SNS_CODES, ApprovalError) from exc
         return str(answer.get("MessageId", ""))

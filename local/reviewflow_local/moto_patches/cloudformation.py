@@ -155,6 +155,10 @@ def register_cfn_types() -> None:
     def create_subscription(props: dict[str, Any], account: str, region: str, logical_id: str) -> str:
         backend = sns_backends[account][region]
         subscription = backend.subscribe(props["TopicArn"], props["Endpoint"], props["Protocol"])
+        if "FilterPolicy" in props:  # the roster's per-reviewer subscriptions (docs/human-review.md)
+            policy = props["FilterPolicy"]
+            text = policy if isinstance(policy, str) else json.dumps(policy)
+            backend.set_subscription_attributes(subscription.arn, "FilterPolicy", text)
         return str(subscription.arn)
 
     def create_stage(props: dict[str, Any], account: str, region: str, logical_id: str) -> str:

@@ -419,3 +419,25 @@ def test_dynamodb_scans_survive_concurrent_puts(aws: None) -> None:
             thread.join()
     assert errors == []
     assert dynamodb.scan(TableName="race", Select="COUNT")["Count"] == 2 * per_writer
+
+
+def test_cfn_subscription_keeps_its_filter_policy(aws: None) -> None:
+    # The roster's subscriptions: the local outbox reads who gets which reviewer's link from them.
+    physical = create_stack(
+        {
+            "Resources": {
+                "Topic": {"Type": "AWS::SNS::Topic", "Properties": {}},
+                "Ana": {
+                    "Type": "AWS::SNS::Subscription",
+                    "Properties": {
+                        "TopicArn": {"Ref": "Topic"},
+                        "Protocol": "email",
+                        "Endpoint": "ana@example.com",
+                        "FilterPolicy": {"reviewer": ["ana"]},
+                    },
+                },
+            }
+        }
+    )
+    attributes = client("sns").get_subscription_attributes(SubscriptionArn=physical["Ana"])["Attributes"]
+    assert json.loads(attributes["FilterPolicy"]) == {"reviewer": ["ana"]}

@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from reviewflow.domain.approvals.forms import HttpRequest, audit_of, cross_site_refusal, parse_decision_form
-from reviewflow.domain.approvals.links import is_well_formed_id, secret_matches
+from reviewflow.domain.approvals.links import is_well_formed_id, reviewer_of, secret_matches
 from reviewflow.domain.clock import iso_utc, utc_now
 from reviewflow.domain.ports import ApprovalStore, ToxicityProvider, WorkflowClient
 from reviewflow.domain.publish_gate import check_edit
@@ -70,6 +70,27 @@ class ApprovalView:
     secret: str = field(default="", repr=False)  # FORM and EDIT_REFUSED: for the hidden field
     now: datetime | None = None
     check: ReplyCheck | None = None  # EDIT_REFUSED: what the gate found in the submitted reply
+    reviewer_id: str | None = None  # FORM and EDIT_REFUSED: the roster reviewer whose link this is
+
+
+@dataclass(frozen=True)
+class LinkHolder:
+    """Who holds a valid link: a roster reviewer (``reviewer_id``) or the anonymous link (None)."""
+
+    reviewer_id: str | None
+
+
+def link_holder(secret: str | None, record: ApprovalRecord) -> LinkHolder | None:
+    """The holder of this secret's link, or ``None`` when it opens nothing.
+
+    With a roster only the reviewers' own links count (``secret_sha256`` is empty then); both
+    checks run every time, each in constant time.
+    """
+    reviewer_id = reviewer_of(secret, record.reviewer_links)
+    anonymous = bool(record.secret_sha256) and secret_matches(secret, record.secret_sha256)
+    if reviewer_id is not None:
+        return LinkHolder(reviewer_id)
+    return LinkHolder(None) if anonymous else None
 
 
 def show_approval(request: HttpRequest, *, store: ApprovalStore, now: datetime | None = None) -> ApprovalView:
@@ -78,12 +99,15 @@ def show_approval(request: HttpRequest, *, store: ApprovalStore, now: datetime |
     record = _load(request.approval_id, store)
     if record is None:
         return ApprovalView(View.NOT_FOUND, 404)
-    if not secret_matches(request.secret, record.secret_sha256):
+    holder = link_holder(request.secret, record)
+    if holder is None:
         return ApprovalView(View.FORBIDDEN, 403)
     closed = _closed_view(record, now, decided_status=200)
     if closed is not None:
         return closed
-    return ApprovalView(View.FORM, 200, record=record, secret=request.secret or "", now=now)
+    return ApprovalView(
+        View.FORM, 200, record=record, secret=request.secret or "", now=now, reviewer_id=holder.reviewer_id
+    )
 
 
 def _closed_view(record: ApprovalRecord, now: datetime, *, decided_status: int) -> ApprovalView | None:
@@ -123,7 +147,8 @@ def decide_approval(
     record = _load(request.approval_id, store)
     if record is None:
         return ApprovalView(View.NOT_FOUND, 404)
-    if not secret_matches(secret, record.secret_sha256):
+    holder = link_holder(secret, record)
+    if holder is None:
         get_logger().warning("decision with a wrong secret", extra=log_keys)
         return ApprovalView(View.FORBIDDEN, 403)
     log_keys.update(review_id=record.review_id, stage=record.stage.value)
@@ -131,7 +156,7 @@ def decide_approval(
     if closed is not None:
         return closed
     try:
-        audit = audit_of(form, record, request, iso_utc(now))
+        audit = audit_of(form, record, request, iso_utc(now), reviewer_id=holder.reviewer_id)
     except ValueError as exc:
         return ApprovalView(View.BAD_REQUEST, 400, reason=str(exc))
     refused = _gate_refusal(record, audit, toxicity=toxicity, policy=policy)
@@ -139,7 +164,13 @@ def decide_approval(
         get_logger().info("approved reply refused", extra={**log_keys, "reason": refused.reason})
         add_metric("ApprovalEditsRefused")
         return ApprovalView(
-            View.EDIT_REFUSED, 422, record=record, secret=secret or "", now=now, check=refused
+            View.EDIT_REFUSED,
+            422,
+            record=record,
+            secret=secret or "",
+            now=now,
+            check=refused,
+            reviewer_id=holder.reviewer_id,
         )
     return _record_and_resume(record, audit, store=store, workflow=workflow, now=now, log_keys=log_keys)
 
@@ -261,6 +292,8 @@ def task_decision_of(record: ApprovalRecord, audit: DecisionAudit) -> TaskDecisi
         policy_override_reason=audit.policy_override_reason,
         source_ip=audit.source_ip,
         user_agent=audit.user_agent[:512] if audit.user_agent else None,
+        reviewer_id=audit.reviewer_id,
+        reviewer_verified=audit.reviewer_verified,
     )
 
 

@@ -133,9 +133,19 @@ def _normalized(text: str | None) -> str:
 
 
 def audit_of(
-    form: DecisionForm, record: ApprovalRecord, request: HttpRequest, decided_at: str
+    form: DecisionForm,
+    record: ApprovalRecord,
+    request: HttpRequest,
+    decided_at: str,
+    *,
+    reviewer_id: str | None = None,
 ) -> DecisionAudit:
-    """The audit record of this decision; an approved edit that differs from the draft is kept."""
+    """The audit record of this decision; an approved edit that differs from the draft is kept.
+
+    ``reviewer_id``: the roster reviewer whose own link decided. Their id is the reviewer of the
+    record, verified; a typed name in the form is ignored then (it proves nothing). Without it
+    (the anonymous link) the typed name is kept, unverified.
+    """
     edited_text: str | None = None
     if record.stage is Stage.RESPONSE and form.edited_response_text is not None:
         submitted = _normalized(form.edited_response_text)
@@ -145,7 +155,7 @@ def audit_of(
             edited_text = submitted if form.decision is Decision.APPROVED else None
     return DecisionAudit(
         decision=form.decision,
-        reviewer=form.reviewer,
+        reviewer=reviewer_id if reviewer_id is not None else form.reviewer,
         comment=form.comment,
         decided_at=decided_at,
         source_ip=request.source_ip or None,
@@ -153,4 +163,6 @@ def audit_of(
         response_edited=edited_text is not None,
         edited_response_text=edited_text,
         policy_override_reason=form.policy_override_reason if form.decision is Decision.APPROVED else None,
+        reviewer_id=reviewer_id,
+        reviewer_verified=reviewer_id is not None,
     )

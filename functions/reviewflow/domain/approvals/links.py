@@ -37,6 +37,20 @@ def secret_matches(candidate: str | None, stored_sha256: str) -> bool:
     return hmac.compare_digest(supplied.encode("ascii"), stored_sha256.encode("ascii")) and bool(candidate)
 
 
+def reviewer_of(candidate: str | None, reviewer_links: dict[str, str]) -> str | None:
+    """The roster reviewer whose own link secret this is, or ``None``.
+
+    Every entry is compared in constant time, so neither which reviewer nor how many there are
+    shows in the timing.
+    """
+    supplied = hash_secret(candidate or "").encode("ascii")
+    found: str | None = None
+    for stored_sha256, reviewer_id in reviewer_links.items():
+        if hmac.compare_digest(supplied, stored_sha256.encode("ascii")):
+            found = reviewer_id
+    return found if candidate else None
+
+
 def is_well_formed_id(approval_id: str) -> bool:
     return bool(_APPROVAL_ID.fullmatch(approval_id))
 

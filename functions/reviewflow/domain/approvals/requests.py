@@ -1,11 +1,18 @@
 """Requesting an approval: store it PENDING (task token server side, secret hashed), email its link.
 
-If the email cannot be sent nobody can hold the link, so the item and its token are removed again
-and the task fails (the workflow's Catch gives the review its outcome).
+Without a roster there is one anonymous link (``secret_sha256``). With a roster each reviewer gets
+their own secret, the item keeps ``reviewer_links`` (sha256 -> reviewer id) and no anonymous hash
+(``secret_sha256`` is empty, which no secret matches), and one message per reviewer is published
+with that reviewer's id, so the SNS filter policy delivers it to their mailbox only.
+
+If an email cannot be sent the item and its token are removed again (a link already mailed to
+another reviewer then leads to "not found") and the task fails (the workflow's Catch gives the
+review its outcome).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pydantic import SecretStr
@@ -44,9 +51,10 @@ def request_approval(
     notifier: Notifier,
     compose: EmailComposer,
     base_url: str,
+    reviewer_ids: Sequence[str] = (),
     now: datetime | None = None,
 ) -> ApprovalTicket:
-    """Store the pending approval (token server side, secret hashed), then email its link."""
+    """Store the pending approval (token server side, secrets hashed), then email its link(s)."""
     if not base_url:
         raise ConfigurationError("REVIEWFLOW_APPROVAL_BASE_URL must be the approval API's stage URL")
     if request.stage is Stage.RESPONSE and (request.response is None or request.bands is None):
@@ -54,7 +62,12 @@ def request_approval(
         raise ApprovalError("a RESPONSE-stage approval needs the generated response and the bands")
     now = now or utc_now()
     expires = now + timedelta(seconds=request.timeout_seconds)
-    approval_id, secret = new_approval_id(), new_link_secret()
+    approval_id = new_approval_id()
+    roster = list(dict.fromkeys(reviewer_ids))
+    # One secret per roster reviewer, or the one anonymous secret (reviewer None).
+    secrets_by_reviewer: dict[str | None, str] = (
+        {reviewer_id: new_link_secret() for reviewer_id in roster} if roster else {None: new_link_secret()}
+    )
     record = ApprovalRecord(
         approval_id=approval_id,
         status=ApprovalStatus.PENDING,
@@ -64,21 +77,32 @@ def request_approval(
         execution_id=request.execution_id,
         created_at=iso_utc(now),
         expires_at=int(expires.timestamp()),
-        secret_sha256=hash_secret(secret),
+        secret_sha256="" if roster else hash_secret(secrets_by_reviewer[None]),
         task_token=SecretStr(request.task_token),
         snapshot=snapshot_of(request),
+        reviewer_links={
+            hash_secret(secret): reviewer_id
+            for reviewer_id, secret in secrets_by_reviewer.items()
+            if reviewer_id is not None
+        },
+        reviewer_ids=roster,
     )
     log_keys = {"approval_id": approval_id, "review_id": record.review_id, "stage": record.stage.value}
     store.create(record)
-    message = compose(record, link=approval_link(base_url, approval_id, secret))
     try:
-        notifier.send(message)
+        for reviewer_id, secret in secrets_by_reviewer.items():
+            # Each message carries only its reviewer's link.
+            message = compose(record, link=approval_link(base_url, approval_id, secret))
+            notifier.send(message, reviewer=reviewer_id)
     except ReviewflowError as exc:
         # Nobody can hold this link (the email never went out): drop the item and its token.
         get_logger().error("approval email not sent", extra={**log_keys, "error_type": type(exc).__name__})
         _discard_quietly(store, approval_id)
         raise
-    get_logger().info("approval requested", extra={**log_keys, "expires_at": iso_utc(expires)})
+    get_logger().info(
+        "approval requested",
+        extra={**log_keys, "expires_at": iso_utc(expires), "reviewers": len(roster)},
+    )
     add_metric("ApprovalsRequested")
     return ApprovalTicket(approval_id=approval_id, expires_at=iso_utc(record.expires_at_datetime))
 
