@@ -48,6 +48,23 @@ GUARDRAIL_FILTERS: tuple[GuardrailFilter, ...] = ("HATE", "INSULTS", "MISCONDUCT
 _DEFAULT_STRENGTH: GuardrailStrength = "MEDIUM"
 
 
+class Reviewer(BaseModel):
+    """An escalation reviewer at synth time (the CDK app may not import the runtime's
+    ``reviewflow.models.team.Reviewer``; same id rule, which is also the SNS filter value)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    email: str
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
 class _Node(Protocol):
     def try_get_context(self, key: str) -> Any: ...
 
@@ -118,6 +135,14 @@ class ReviewflowConfig(BaseModel):
     )
     # Prompt attacks are only detected in input (reviews); a finding sends the review to a person.
     guardrail_prompt_attack_strength: GuardrailStrength | Literal["NONE"] = "HIGH"
+
+    # Reminders before an approval's deadline (docs/human-review.md): at these fractions of the
+    # approval window a still pending approval reminds its roster; at escalation_fraction it goes to
+    # escalation_reviewers (none configured: no escalation). One schedule checks every few minutes.
+    reminder_fractions: list[float] = Field(default_factory=lambda: [0.5], max_length=5)
+    escalation_fraction: float | None = Field(default=0.8, gt=0, lt=1)
+    escalation_reviewers: list[Reviewer] = Field(default_factory=list, max_length=20)
+    reminder_schedule_minutes: int = Field(default=15, ge=1, le=1440)
 
     @field_validator("reviewer_email", "alarm_email")
     @classmethod
@@ -275,3 +300,32 @@ class ReviewflowConfig(BaseModel):
                 f"invalid reviewflow configuration (context {CONTEXT_KEY!r} or "
                 f"'{OVERRIDE_PREFIX}<field>'): {problems}"
             ) from None
+
+    @field_validator("reminder_fractions", "escalation_reviewers", mode="before")
+    @classmethod
+    def _list_from_text(cls, value: Any) -> Any:
+        # ``-c reviewflow:reminder_fractions=[0.5,0.7]`` arrives as JSON text.
+        return json.loads(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _reminders_consistent(self) -> ReviewflowConfig:
+        fractions = self.reminder_fractions
+        if any(not 0 < value < 1 for value in fractions):
+            raise ValueError("reminder_fractions must lie strictly between 0 and 1")
+        if len(set(fractions)) != len(fractions):
+            raise ValueError("reminder_fractions must be distinct")
+        if self.escalation_fraction is not None and any(v >= self.escalation_fraction for v in fractions):
+            raise ValueError(
+                f"escalation_fraction ({self.escalation_fraction}) must be later than every reminder fraction"
+            )
+        if self.escalation_reviewers and self.escalation_fraction is None:
+            raise ValueError("escalation_reviewers are set but escalation_fraction is not")
+        ids = [reviewer.id for reviewer in self.escalation_reviewers]
+        if len(set(ids)) != len(ids):
+            raise ValueError("escalation_reviewers ids must be unique")
+        # Disjoint from the roster (``reviewers``, when the deployment has one): one SNS filter per id.
+        roster = {reviewer.id for reviewer in getattr(self, "reviewers", None) or []}
+        shared = sorted(roster & set(ids))
+        if shared:
+            raise ValueError(f"escalation_reviewers must not repeat roster ids: {', '.join(shared)}")
+        return self

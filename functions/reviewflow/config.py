@@ -65,6 +65,14 @@ class RuntimeSettings(BaseModel):
     guardrail_version: str = Field(default="", pattern=r"^(|DRAFT|[1-9][0-9]{0,7})$")
     guardrail_tier: Literal["STANDARD", "CLASSIC"] = "STANDARD"
 
+    # Reminders before an approval's deadline: fractions of the window (comma-separated), the
+    # escalation's fraction (empty: none) and the escalation reviewers' ids (comma-separated).
+    reminder_fractions: str = Field(default="0.5", pattern=r"^(0?\.[0-9]{1,4})(,0?\.[0-9]{1,4})*$")
+    escalation_fraction: float | None = Field(default=None, gt=0, lt=1)
+    escalation_reviewer_ids: str = Field(
+        default="", pattern=r"^([a-z0-9][a-z0-9-]{0,39}(,[a-z0-9][a-z0-9-]{0,39})*)?$"
+    )
+
     @property
     def effective_sentiment_model_id(self) -> str:
         return self.sentiment_model_id or self.model_id

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from reviewflow.config import RuntimeSettings, get_settings
+from reviewflow.domain.approvals.reminders import ReminderStore, ReviewerNotifier
 from reviewflow.domain.ports import (
     ApprovalStore,
     ChatModel,
@@ -339,3 +340,23 @@ def response_writer_for(candidate: Candidate) -> ResponseWriter:
     if settings.llm_provider == "local" or candidate.model_id == template_responder.MODEL_ID:
         return template_responder.responder_for(candidate)
     return _llm_writer(candidate.model_id, candidate.prompt_version)
+
+
+@_overridable("reminder_store")
+def reminder_store() -> ReminderStore:
+    settings = get_settings()
+    if not settings.approvals_table:
+        raise ConfigurationError("REVIEWFLOW_APPROVALS_TABLE must name the approvals table")
+    from reviewflow.providers.reminder_store import DynamoReminderStore
+
+    return DynamoReminderStore(aws_client("dynamodb"), settings.approvals_table)
+
+
+@_overridable("reviewer_notifier")
+def reviewer_notifier() -> ReviewerNotifier:
+    settings = get_settings()
+    if not settings.notification_topic_arn:
+        raise ConfigurationError("REVIEWFLOW_NOTIFICATION_TOPIC_ARN must name the reviewer topic")
+    from reviewflow.providers.reviewer_notifier import SnsReviewerNotifier
+
+    return SnsReviewerNotifier(aws_client("sns"), settings.notification_topic_arn)
