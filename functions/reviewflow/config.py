@@ -72,10 +72,26 @@ class RuntimeSettings(BaseModel):
     escalation_reviewer_ids: str = Field(
         default="", pattern=r"^([a-z0-9][a-z0-9-]{0,39}(,[a-z0-9][a-z0-9-]{0,39})*)?$"
     )
+    # Product insights (the ExtractInsights step): its own, usually cheaper, model (empty: use
+    # model_id), its own prompt version, the table it stores into and the bus it publishes on.
+    insights_model_id: str = ""
+    insights_prompt_version: str = Field(default=DEFAULT_PROMPT_VERSION, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    insights_max_attempts: int = Field(default=2, ge=1, le=3)
+    insights_table: str = ""
+    insights_ttl_days: int = Field(default=365, ge=1)
+    event_bus_name: str = ""
+    # The insights report job: where it writes the report, whom it emails, how long a period is.
+    insights_report_bucket: str = ""
+    insights_report_period_days: int = Field(default=7, ge=1, le=92)
+    product_team_topic_arn: str = ""
 
     @property
     def effective_sentiment_model_id(self) -> str:
         return self.sentiment_model_id or self.model_id
+
+    @property
+    def effective_insights_model_id(self) -> str:
+        return self.insights_model_id or self.model_id
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from email.message import EmailMessage
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from reviewflow.models.approvals import ApprovalRecord, DecisionAudit
 from reviewflow.models.chat import ChatMessage, ChatReply
 from reviewflow.models.evaluation import DatasetLocation, GoldenCase, JudgedReply, Verdict
 from reviewflow.models.events import Decision, ReviewPosted, ToxicityScore
+from reviewflow.models.insights import ProductFeedback
 from reviewflow.models.steps import GeneratedResponse, SentimentResult
+
+if TYPE_CHECKING:
+    from reviewflow.domain.insights import ExtractedInsights
 
 
 class ToxicityProvider(Protocol):
@@ -119,3 +123,50 @@ class EvaluationStore(Protocol):
     def read_all(self, prefix: str) -> dict[str, str]:
         """Every object under ``prefix``, key -> text."""
         ...
+
+
+class InsightExtractor(Protocol):
+    """Product aspects from one review (a model with its own prompt, or the offline lexicon)."""
+
+    def extract(self, review: ReviewPosted) -> ExtractedInsights: ...
+
+
+class InsightStore(Protocol):
+    """The insights table, keyed by product (layout in ``models/insights.py``)."""
+
+    def put(self, feedback: ProductFeedback, *, ttl_epoch: int) -> None: ...
+
+
+class InsightReader(Protocol):
+    """The report job's view of the insights table (Query only)."""
+
+    def products(self, *, active_since: str) -> list[str]:
+        """Ids of the products with feedback extracted at or after ``active_since``."""
+        ...
+
+    def feedback(self, product_id: str, *, start: str, end: str) -> tuple[list[ProductFeedback], int]:
+        """The product's feedback extracted between ``start`` and ``end`` (a superset of the
+        half-open period: the caller filters), and how many items could not be read."""
+        ...
+
+
+class ReportWriter(Protocol):
+    """Where the insights report is written (the reports bucket)."""
+
+    def put(self, key: str, body: str, *, content_type: str) -> str:
+        """Writes ``body`` at ``key``; returns where it is, e.g. ``s3://bucket/key``."""
+        ...
+
+
+class ReportPublisher(Protocol):
+    """The product team's topic: a subject and a plain-text body."""
+
+    def publish(self, subject: str, body: str) -> str:
+        """Returns the message id."""
+        ...
+
+
+class FeedbackPublisher(Protocol):
+    """Publishes ``PRODUCT_FEEDBACK_EXTRACTED`` on the reviews bus."""
+
+    def publish(self, feedback: ProductFeedback) -> None: ...
