@@ -50,21 +50,19 @@ _DEFAULT_STRENGTH: GuardrailStrength = "MEDIUM"
 DEFAULT_INSIGHTS_MODEL_ID = "us.amazon.nova-micro-v1:0"
 
 
-class Reviewer(BaseModel):
-    """An escalation reviewer at synth time (the CDK app may not import the runtime's
-    ``reviewflow.models.team.Reviewer``; same id rule, which is also the SNS filter value)."""
+# The roster entry's id: what the audit, the outcome and the SNS filter policy name. The same pattern
+# as reviewflow.models.team.REVIEWER_ID_PATTERN (the CDK app imports only the runtime's contracts;
+# tests/infra/test_roster.py keeps the two equal).
+REVIEWER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+class RosterReviewer(BaseModel):
+    """One known reviewer of the roster, as the deployment names them (models.team.Reviewer)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=REVIEWER_ID_PATTERN)
     email: str
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
-            raise ValueError(f"{value!r} is not an email address")
-        return value
 
 
 class _Node(Protocol):
@@ -208,8 +206,15 @@ class ReviewflowConfig(BaseModel):
     # escalation_reviewers (none configured: no escalation). One schedule checks every few minutes.
     reminder_fractions: list[float] = Field(default_factory=lambda: [0.5], max_length=5)
     escalation_fraction: float | None = Field(default=0.8, gt=0, lt=1)
-    escalation_reviewers: list[Reviewer] = Field(default_factory=list, max_length=20)
+    escalation_reviewers: list[RosterReviewer] = Field(default_factory=list, max_length=20)
     reminder_schedule_minutes: int = Field(default=15, ge=1, le=1440)
+
+    # A team of known reviewers (docs/human-review.md): one emailed link per reviewer, each with its own
+    # secret, delivered through an SNS subscription filtered on the ``reviewer`` message attribute.
+    # Empty: one anonymous link to reviewer_email. Validated below: unique ids, unique valid emails.
+    reviewers: list[RosterReviewer] = Field(default_factory=list, max_length=50)
+    # How many times a reviewer may ask for a new draft of one reply (0 turns the request off).
+    max_draft_rounds: int = Field(default=2, ge=0, le=5)
 
     @field_validator("reviewer_email", "alarm_email")
     @classmethod
@@ -219,6 +224,30 @@ class ReviewflowConfig(BaseModel):
         if not _EMAIL.match(value):
             raise ValueError(f"{value!r} is not an email address")
         return value
+
+    @field_validator("reviewers", mode="before")
+    @classmethod
+    def _reviewers_from_text(cls, value: Any) -> Any:
+        # ``-c reviewflow:reviewers=[{"id":"ana","email":"ana@example.com"}]`` arrives as JSON text.
+        return json.loads(value) if isinstance(value, str) else value
+
+    @field_validator("reviewers")
+    @classmethod
+    def _roster(cls, values: list[RosterReviewer]) -> list[RosterReviewer]:
+        """Ids name a reviewer in the audit and the filter policy; emails prove who clicked."""
+        ids: set[str] = set()
+        emails: set[str] = set()
+        for reviewer in values:
+            if not _EMAIL.match(reviewer.email):
+                raise ValueError(f"reviewer {reviewer.id!r}: {reviewer.email!r} is not an email address")
+            if reviewer.id in ids:
+                raise ValueError(f"reviewer id {reviewer.id!r} appears more than once")
+            email = reviewer.email.lower()
+            if email in emails:
+                raise ValueError(f"reviewer email {reviewer.email!r} appears more than once")
+            ids.add(reviewer.id)
+            emails.add(email)
+        return values
 
     @field_validator("log_retention_days", mode="before")
     @classmethod
@@ -387,11 +416,16 @@ class ReviewflowConfig(BaseModel):
             )
         if self.escalation_reviewers and self.escalation_fraction is None:
             raise ValueError("escalation_reviewers are set but escalation_fraction is not")
+        for reviewer in self.escalation_reviewers:
+            if not _EMAIL.match(reviewer.email):
+                raise ValueError(
+                    f"escalation reviewer {reviewer.id!r}: {reviewer.email!r} is not an email address"
+                )
         ids = [reviewer.id for reviewer in self.escalation_reviewers]
         if len(set(ids)) != len(ids):
             raise ValueError("escalation_reviewers ids must be unique")
-        # Disjoint from the roster (``reviewers``, when the deployment has one): one SNS filter per id.
-        roster = {reviewer.id for reviewer in getattr(self, "reviewers", None) or []}
+        # Disjoint from the roster: one SNS filter per id, so a shared id would get both lists' mail.
+        roster = {reviewer.id for reviewer in self.reviewers}
         shared = sorted(roster & set(ids))
         if shared:
             raise ValueError(f"escalation_reviewers must not repeat roster ids: {', '.join(shared)}")

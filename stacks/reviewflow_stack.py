@@ -41,7 +41,11 @@ class ReviewflowStack(Stack):
 
         table = ApprovalsTable(self, "ApprovalsTable").table
         notifications = Notifications(
-            self, "Notifications", reviewer_email=config.reviewer_email, alarm_email=config.alarm_email
+            self,
+            "Notifications",
+            reviewer_email=config.reviewer_email,
+            alarm_email=config.alarm_email,
+            reviewers=config.reviewers,
         )
         review_events = ReviewEvents(self, "Events", bus_name=f"{prefix}-reviews")
         functions = Functions(self, "Functions", config=config)

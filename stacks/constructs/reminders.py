@@ -14,7 +14,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from reviewflow.contracts import EnvVar
@@ -22,10 +21,10 @@ from stacks.config import ReviewflowConfig
 from stacks.constructs.approvals_table import APPROVAL_ITEMS_ONLY, pending_index_arn
 from stacks.constructs.functions import Functions, FunctionSpec
 from stacks.constructs.monitoring import alarm_on_any
+from stacks.constructs.notifications import reviewer_subscription
 from stacks.nag import acknowledge
 
 SPEC = FunctionSpec("send_reminders", "Reminds and escalates pending approvals before their deadline", 60)
-REVIEWER_ATTRIBUTE = "reviewer"  # reviewflow.providers.reviewer_notifier.REVIEWER_ATTRIBUTE
 
 
 def reminder_environment(config: ReviewflowConfig) -> dict[EnvVar, str]:
@@ -105,15 +104,9 @@ class Reminders(Construct):
                 targets.LambdaFunction(self.function, retry_attempts=2, max_event_age=Duration.minutes(10))
             ],
         )
+        # Each escalation reviewer receives only the messages addressed to their id, like the roster.
         for reviewer in config.escalation_reviewers:
-            reviewer_topic.add_subscription(
-                subscriptions.EmailSubscription(
-                    reviewer.email,
-                    filter_policy={
-                        REVIEWER_ATTRIBUTE: sns.SubscriptionFilter.string_filter(allowlist=[reviewer.id])
-                    },
-                )
-            )
+            reviewer_topic.add_subscription(reviewer_subscription(reviewer))
         self.alarm = alarm_on_any(
             self,
             "FailedRuns",
