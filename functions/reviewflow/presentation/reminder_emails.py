@@ -1,7 +1,7 @@
 """The reminder and escalation emails: time left, what waits, and a fresh personal link.
 
-Like the approval email, the subject carries only ids, and the body quotes nothing a customer
-wrote beyond the product name; the full review is on the page behind the link.
+Like the approval email, the subject carries only ids, and the body quotes a short excerpt of
+the review (escaped in the HTML part); the full review is on the page behind the link.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from email.message import EmailMessage
 from reviewflow.models.approvals import ApprovalRecord
 from reviewflow.models.events import Stage
 from reviewflow.models.team import ReminderStep
-from reviewflow.presentation.emails import MAX_SUBJECT_CHARS, SENDER
+from reviewflow.presentation.emails import MAX_SUBJECT_CHARS, SENDER, excerpt
 from reviewflow.presentation.formatting import format_deadline, format_time_left
 
+_QUOTE_STYLE = (
+    "margin:0 0 12px;padding:8px;border-left:4px solid #a8a29e;white-space:pre-wrap;overflow-wrap:anywhere"
+)
 _LEAD = {
     ReminderStep.REMINDER: "Reminder: a review is still waiting for a decision.",
     ReminderStep.ESCALATION: (
@@ -56,7 +59,7 @@ def reminder_text(
 ) -> str:
     lines = [_LEAD[step], ""]
     lines += [f"{name + ':':<12} {value}" for name, value in _facts(record, now)]
-    lines.append("")
+    lines += ["", "Review (excerpt):", excerpt(record.snapshot.review.review_text), ""]
     if link:
         lines += ["Open the page to read the review and decide (opening it changes nothing):", link, ""]
         lines.append("The link is personal: do not forward it.")
@@ -91,7 +94,9 @@ def reminder_html(
         '<body style="margin:0;padding:12px;max-width:40rem;font:16px/1.5 system-ui,sans-serif;'
         'overflow-wrap:anywhere">'
         f"<p><strong>{e(_LEAD[step])}</strong></p>"
-        f'<table style="border-collapse:collapse;max-width:100%">{rows}</table>{action}{queue}'
+        f'<table style="border-collapse:collapse;max-width:100%">{rows}</table>'
+        f'<blockquote style="{_QUOTE_STYLE}">{e(excerpt(record.snapshot.review.review_text))}</blockquote>'
+        f"{action}{queue}"
         "<p>After the deadline the review fails as timed out.</p></body></html>"
     )
 

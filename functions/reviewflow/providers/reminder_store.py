@@ -20,10 +20,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from reviewflow.domain.clock import iso_utc
 from reviewflow.models.approvals import ApprovalRecord
 from reviewflow.models.team import ReminderSent
-from reviewflow.providers.approval_store import KEY_PREFIX, _is_condition_failure, _wrap, from_item
+from reviewflow.providers.approval_store import (
+    KEY_PREFIX,
+    PENDING_PK,
+    _is_condition_failure,
+    _wrap,
+    from_item,
+    reminder_value,
+)
 
 PENDING_INDEX = "PendingByDeadline"
-PENDING_PK = f"{KEY_PREFIX}PENDING"
 STEPS_ATTRIBUTE = "reminder_steps"
 _serializer = TypeSerializer()
 
@@ -65,7 +71,7 @@ class DynamoReminderStore:
         names: dict[str, str] = {"#steps": STEPS_ATTRIBUTE}
         values: dict[str, Any] = {
             ":step": {"SS": [step_key]},
-            ":entry": {"L": [_serializer.serialize(sent.model_dump(mode="json"))]},
+            ":entry": {"L": [_serializer.serialize(reminder_value(sent))]},
             ":empty": {"L": []},
         }
         sets = ["reminders = list_append(if_not_exists(reminders, :empty), :entry)"]

@@ -261,6 +261,7 @@ def task_decision_of(record: ApprovalRecord, audit: DecisionAudit) -> TaskDecisi
         policy_override_reason=audit.policy_override_reason,
         source_ip=audit.source_ip,
         user_agent=audit.user_agent[:512] if audit.user_agent else None,
+        reminders=list(record.reminders),  # sent before this decision (send_reminders)
     )
 
 
