@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from reviewflow.domain.approvals.reminders import ReminderPlan, send_due_reminders
+from reviewflow.domain.approvals.reminders import ReminderPlan, ReminderRun, send_due_reminders
 from reviewflow.domain.clock import utc_now
 from reviewflow.errors import InvalidInputError
-from reviewflow.observability import lambda_entry
+from reviewflow.observability import add_metric, get_logger, lambda_entry
 from reviewflow.presentation.reminder_emails import build_reminder_email
 from reviewflow.providers import registry
 
@@ -47,4 +47,33 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         compose=build_reminder_email,
         base_url=registry.runtime_settings().approval_base_url,
     )
+    report(run)
     return run.as_dict()
+
+
+def report(run: ReminderRun) -> None:
+    """One log line per run, one per undelivered message (ids only: bodies carry link secrets)."""
+    logger = get_logger()
+    delivered = [d for d in run.deliveries if d.delivered]
+    for failed in (d for d in run.deliveries if not d.delivered):
+        logger.error(
+            "reminder recorded but not delivered",
+            extra={
+                "approval_id": failed.approval_id,
+                "step": failed.step.value,
+                "reviewer_id": failed.reviewer_id or None,
+                "error_type": failed.error,
+            },
+        )
+    logger.info(
+        "reminder run",
+        extra={
+            "now": run.now,
+            "examined": run.examined,
+            "delivered": len(delivered),
+            "undelivered": len(run.deliveries) - len(delivered),
+            "lost_races": run.lost_races,
+        },
+    )
+    add_metric("RemindersSent", len(delivered))
+    add_metric("RemindersUndelivered", len(run.deliveries) - len(delivered))

@@ -479,3 +479,18 @@ def test_the_scheduled_events_time_is_the_runs_now():
         run_time({"time": "yesterday"})
     before = datetime.now(UTC)
     assert before <= run_time({}) <= datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_a_run_logs_undelivered_messages_by_id_only(captured_logs):
+    from reviewflow.domain.approvals.reminders import ReminderDelivery, ReminderRun
+    from reviewflow.handlers.send_reminders import report
+
+    run = ReminderRun(now="2026-11-23T15:00:00Z", examined=2, lost_races=1)
+    run.deliveries += [
+        ReminderDelivery("Abcdefghijklmnopqrstuv", ReminderStep.REMINDER, 0.5, "ana", True),
+        ReminderDelivery("Abcdefghijklmnopqrstuv", ReminderStep.REMINDER, 0.5, "bo", False, "ApprovalError"),
+    ]
+    report(run)
+    text = "\n".join(captured_logs)
+    assert "reminder recorded but not delivered" in text and '"reviewer_id":"bo"' in text.replace(" ", "")
+    assert '"delivered":1' in text.replace(" ", "") and '"lost_races":1' in text.replace(" ", "")
