@@ -201,6 +201,14 @@ class ReviewflowConfig(BaseModel):
                 raise ValueError(f"{value!r} is not an email address")
         return list(dict.fromkeys(values))
 
+    # Reminders before an approval's deadline (docs/human-review.md): at these fractions of the
+    # approval window a still pending approval reminds its roster; at escalation_fraction it goes to
+    # escalation_reviewers (none configured: no escalation). One schedule checks every few minutes.
+    reminder_fractions: list[float] = Field(default_factory=lambda: [0.5], max_length=5)
+    escalation_fraction: float | None = Field(default=0.8, gt=0, lt=1)
+    escalation_reviewers: list[RosterReviewer] = Field(default_factory=list, max_length=20)
+    reminder_schedule_minutes: int = Field(default=15, ge=1, le=1440)
+
     # A team of known reviewers (docs/human-review.md): one emailed link per reviewer, each with its own
     # secret, delivered through an SNS subscription filtered on the ``reviewer`` message attribute.
     # Empty: one anonymous link to reviewer_email. Validated below: unique ids, unique valid emails.
@@ -388,6 +396,40 @@ class ReviewflowConfig(BaseModel):
                 f"invalid reviewflow configuration (context {CONTEXT_KEY!r} or "
                 f"'{OVERRIDE_PREFIX}<field>'): {problems}"
             ) from None
+
+    @field_validator("reminder_fractions", "escalation_reviewers", mode="before")
+    @classmethod
+    def _list_from_text(cls, value: Any) -> Any:
+        # ``-c reviewflow:reminder_fractions=[0.5,0.7]`` arrives as JSON text.
+        return json.loads(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _reminders_consistent(self) -> ReviewflowConfig:
+        fractions = self.reminder_fractions
+        if any(not 0 < value < 1 for value in fractions):
+            raise ValueError("reminder_fractions must lie strictly between 0 and 1")
+        if len(set(fractions)) != len(fractions):
+            raise ValueError("reminder_fractions must be distinct")
+        if self.escalation_fraction is not None and any(v >= self.escalation_fraction for v in fractions):
+            raise ValueError(
+                f"escalation_fraction ({self.escalation_fraction}) must be later than every reminder fraction"
+            )
+        if self.escalation_reviewers and self.escalation_fraction is None:
+            raise ValueError("escalation_reviewers are set but escalation_fraction is not")
+        for reviewer in self.escalation_reviewers:
+            if not _EMAIL.match(reviewer.email):
+                raise ValueError(
+                    f"escalation reviewer {reviewer.id!r}: {reviewer.email!r} is not an email address"
+                )
+        ids = [reviewer.id for reviewer in self.escalation_reviewers]
+        if len(set(ids)) != len(ids):
+            raise ValueError("escalation_reviewers ids must be unique")
+        # Disjoint from the roster: one SNS filter per id, so a shared id would get both lists' mail.
+        roster = {reviewer.id for reviewer in self.reviewers}
+        shared = sorted(roster & set(ids))
+        if shared:
+            raise ValueError(f"escalation_reviewers must not repeat roster ids: {', '.join(shared)}")
+        return self
 
 
 # Storefront delivery (issue 16): outcome events delivered to the storefront's HTTPS endpoints by

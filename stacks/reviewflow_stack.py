@@ -18,6 +18,7 @@ from stacks.constructs.functions import Functions
 from stacks.constructs.insights import Insights
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.notifications import Notifications
+from stacks.constructs.reminders import Reminders
 from stacks.constructs.storefront import StorefrontDelivery
 from stacks.constructs.workflow import DEFINITION_FILE, Workflow, state_machine_arn
 
@@ -116,6 +117,17 @@ class ReviewflowStack(Stack):
         CfnOutput(self, "InputDeadLetterQueueUrl", value=review_events.dead_letter_queue.queue_url)
         CfnOutput(self, "EvaluationBucketName", value=evaluation.bucket.bucket_name)
         CfnOutput(self, "EvaluationStateMachineArn", value=evaluation.state_machine.state_machine_arn)
+        reminders = Reminders(
+            self,
+            "Reminders",
+            config=config,
+            functions=functions,
+            table=table,
+            reviewer_topic=notifications.reviewer_topic,
+            alarm_topic=notifications.alarm_topic,
+            approval_base_url=api.url,
+        )
+        CfnOutput(self, "ReminderFunctionName", value=reminders.function.function_name)
         CfnOutput(self, "InsightsTableName", value=insights.table.table_name)
         CfnOutput(self, "InsightsReportBucketName", value=insights.reports_bucket.bucket_name)
         CfnOutput(self, "InsightsReportFunctionName", value=insights.report_function.function_name)

@@ -68,6 +68,13 @@ class RuntimeSettings(BaseModel):
     guardrail_version: str = Field(default="", pattern=r"^(|DRAFT|[1-9][0-9]{0,7})$")
     guardrail_tier: Literal["STANDARD", "CLASSIC"] = "STANDARD"
 
+    # Reminders before an approval's deadline: fractions of the window (comma-separated), the
+    # escalation's fraction (empty: none) and the escalation reviewers' ids (comma-separated).
+    reminder_fractions: str = Field(default="0.5", pattern=r"^(0?\.[0-9]{1,4})(,0?\.[0-9]{1,4})*$")
+    escalation_fraction: float | None = Field(default=None, gt=0, lt=1)
+    escalation_reviewer_ids: str = Field(
+        default="", pattern=r"^([a-z0-9][a-z0-9-]{0,39}(,[a-z0-9][a-z0-9-]{0,39})*)?$"
+    )
     # Product insights (the ExtractInsights step): its own, usually cheaper, model (empty: use
     # model_id), its own prompt version, the table it stores into and the bus it publishes on.
     insights_model_id: str = ""

@@ -16,6 +16,13 @@ def items_under(prefix: str) -> dict[str, dict[str, list[str]]]:
 
 APPROVAL_ITEMS_ONLY = items_under("approval#")
 REVIEW_CLAIMS_ONLY = items_under("review#")
+#: pending approvals by deadline (``reviewflow.providers.reminder_store.PENDING_INDEX``).
+PENDING_INDEX = "PendingByDeadline"
+
+
+def pending_index_arn(table: dynamodb.ITable) -> str:
+    """The ``PendingByDeadline`` index, as an IAM resource for the reminder function's query."""
+    return f"{table.table_arn}/index/{PENDING_INDEX}"
 
 
 def record_table(scope: Construct, *, ttl_attribute: str, sort_key: bool = False) -> dynamodb.Table:
@@ -44,3 +51,11 @@ class ApprovalsTable(Construct):
         super().__init__(scope, construct_id)
         # Kept on stack deletion: it holds the decision audit records.
         self.table = record_table(self, ttl_attribute="expires_at")
+        # Sparse: only pending approvals carry ``pending_pk``; every decision or close removes it.
+        # The reminder schedule reads it for "pending, deadline still ahead" without a scan.
+        self.table.add_global_secondary_index(
+            index_name=PENDING_INDEX,
+            partition_key=dynamodb.Attribute(name="pending_pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="deadline_at", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )

@@ -254,8 +254,9 @@ def function(synthesized: Synthesized, name: str) -> dict[str, Any]:
 def test_functions_share_one_asset_runtime_layer_tracing_and_json_logs(synthesized: Synthesized) -> None:
     functions = synthesized.resources("AWS::Lambda::Function")
     # No helper functions (custom resources) anywhere: the pipeline's, the insight branch's two
-    # (extraction, report job) and the evaluation suite's three.
-    assert len(functions) == len(FUNCTIONS) + 2 + len(EVALUATION_FUNCTIONS)
+    # (extraction, report job), the reminder schedule's one and the evaluation suite's three.
+    assert len(functions) == len(FUNCTIONS) + 3 + len(EVALUATION_FUNCTIONS)
+    assert all(f["Properties"]["Handler"].startswith("reviewflow.handlers.") for f in functions.values())
     code_keys = {json.dumps(f["Properties"]["Code"]) for f in functions.values()}
     assert len(code_keys) == 1
     for name in FUNCTIONS:

@@ -20,8 +20,8 @@ recorded call must be granted (action, and resource where it resolves), and ever
 must be recorded or be in ``permission_allowlist.json`` with a written reason. The scenario is a
 soak of every path without faults (approvals approved and rejected through their links at both
 stages, duplicates, invalid reviews), a second click on a decided link, an approval whose
-email cannot be sent, an evaluation of two candidates over a small golden set, and the insights
-report job over the soak's feedback.
+email cannot be sent, an evaluation of two candidates over a small golden set, the insights
+report job over the soak's feedback, and a reminder run over one review left waiting.
 """
 
 from __future__ import annotations
@@ -114,7 +114,9 @@ def _needed(action: str, params: dict[str, Any]) -> list[tuple[str, str | None]]
 
 def _call_resource(action: str, params: dict[str, Any]) -> str | None:
     if action.startswith("dynamodb:") and "TableName" in params:
-        return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{params['TableName']}"
+        table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{params['TableName']}"
+        # A query of an index is authorised on the index's ARN, not the table's.
+        return f"{table}/index/{params['IndexName']}" if "IndexName" in params else table
     if action.startswith("sns:") and "TopicArn" in params:
         return str(params["TopicArn"])
     if action.startswith("s3:") and "Bucket" in params:
@@ -274,6 +276,7 @@ def recorded(stack_factory: Any) -> Iterator[tuple[LocalPipeline, CallRecorder]]
         _second_click(stack)
         _evaluation(stack)
         _insights_report(stack)
+        _reminders(stack)
         yield stack, recorder
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
@@ -307,6 +310,29 @@ def _insights_report(stack: LocalPipeline) -> None:
     from reviewflow_local.insights_local import run_report
 
     assert run_report(stack).report.totals.reviews > 0
+
+
+def _reminders(stack: LocalPipeline) -> None:
+    """One review left waiting, then the reminder schedule at 60% of its window: the index Query,
+    the once-only UpdateItem and one Publish to the reviewer topic."""
+    from datetime import datetime
+
+    from reviewflow_local.reminders_local import run_reminders
+
+    stack.post_reviews(
+        [{"review_id": "lp-reminded", "product_id": "p-1", "language": "de", "review_text": "Leise genug."}]
+    )
+    pending = wait_until(
+        lambda: [a for a in stack.pending_approvals() if a["review_id"] == "lp-reminded"],
+        60,
+        "the approval of the review left waiting",
+    )[0]
+    start = datetime.fromisoformat(pending["created_at"].replace("Z", "+00:00"))
+    deadline = datetime.fromisoformat(pending["deadline_at"].replace("Z", "+00:00"))
+    run = run_reminders(stack, now=start + (deadline - start) * 0.6)
+    assert [(s["approval_id"], s["step"], s["delivered"]) for s in run["sent"]] == [
+        (pending["approval_id"], "reminder", True)
+    ]
 
 
 def allowlist() -> dict[str, dict[str, str]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -17,10 +18,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from reviewflow.errors import ApprovalError, ReviewflowError
 from reviewflow.models.approvals import ApprovalRecord, ApprovalSnapshot, ApprovalStatus, DecisionAudit
 from reviewflow.models.events import Decision
+from reviewflow.models.team import ReminderSent
 from reviewflow.providers import aws_errors
 from reviewflow.providers.aws_errors import translate
 
 KEY_PREFIX = "approval#"
+#: ``pending_pk`` of every pending approval with a deadline: the sparse ``PendingByDeadline`` index's
+#: one partition (the reminder schedule's query). Every decision and close removes it.
+PENDING_PK = f"{KEY_PREFIX}PENDING"
 DYNAMODB_CODES = replace(aws_errors.DYNAMODB_CODES, check="the approvals table and grants")
 # The audit is stored flat on the item (so a console or a query can read who decided).
 _AUDIT_ATTRIBUTES = tuple(DecisionAudit.model_fields)
@@ -54,12 +59,23 @@ def to_item(record: ApprovalRecord) -> dict[str, Any]:
     fields = record.model_dump(mode="json", exclude={"snapshot", "task_token", "audit"})
     fields["expires_at"] = int(record.expires_at)
     fields["snapshot"] = snapshot_json(record.snapshot)
+    # Index membership is the store's business: pending with a deadline, or not in the index at all.
+    pending = record.status is ApprovalStatus.PENDING and record.deadline_at
+    fields["pending_pk"] = PENDING_PK if pending else None
+    fields["reminders"] = [reminder_value(sent) for sent in record.reminders]
     if record.task_token is not None:
         fields["task_token"] = record.task_token.get_secret_value()
     item = {**_key(record.approval_id), "kind": {"S": "approval"}, **_marshal(fields)}
     if record.audit is not None:
         item.update(_audit_values(record.audit))
     return item
+
+
+def reminder_value(sent: ReminderSent) -> dict[str, Any]:
+    """One reminder as a DynamoDB-ready value (the serializer takes Decimal, not float)."""
+    value = sent.model_dump(mode="json")
+    value["fraction"] = Decimal(str(sent.fraction))
+    return value
 
 
 def _audit_values(audit: DecisionAudit) -> dict[str, Any]:
@@ -127,7 +143,8 @@ class DynamoApprovalStore:
         return self._update(
             approval_id,
             "decide",
-            UpdateExpression="SET #status = :decided, " + ", ".join(assignments),
+            # Leaving the pending index: no reminder is sent for a decided approval.
+            UpdateExpression="SET #status = :decided, " + ", ".join(assignments) + " REMOVE pending_pk",
             ConditionExpression="attribute_exists(pk) AND #status = :pending AND expires_at > :now",
             ExpressionAttributeNames={"#status": "status", **names},
             ExpressionAttributeValues={
@@ -155,7 +172,8 @@ class DynamoApprovalStore:
             approval_id,
             "close",
             UpdateExpression=(
-                "SET #status = :expired, closed_reason = :reason, closed_at = :at REMOVE task_token"
+                "SET #status = :expired, closed_reason = :reason, closed_at = :at "
+                "REMOVE task_token, pending_pk"
             ),
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeNames={"#status": "status"},
@@ -173,12 +191,15 @@ class DynamoApprovalStore:
         return self._update(
             approval_id,
             "release",
-            UpdateExpression="SET #status = :pending, last_delivery_error = :error REMOVE "
+            # Pending again, so back in the reminder index (an item without a deadline stays out of it).
+            UpdateExpression="SET #status = :pending, pending_pk = :pending_pk, last_delivery_error = :error "
+            + "REMOVE "
             + ", ".join(names),
             ConditionExpression="#status IN (:approved, :rejected) AND decided_at = :decided_at",
             ExpressionAttributeNames={"#status": "status", **names},
             ExpressionAttributeValues={
                 ":pending": {"S": ApprovalStatus.PENDING.value},
+                ":pending_pk": {"S": PENDING_PK},
                 ":approved": {"S": ApprovalStatus.APPROVED.value},
                 ":rejected": {"S": ApprovalStatus.REJECTED.value},
                 ":decided_at": {"S": decided_at},

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from reviewflow.config import RuntimeSettings, get_settings
+from reviewflow.domain.approvals.reminders import ReminderStore, ReviewerNotifier
 from reviewflow.domain.ports import (
     ApprovalStore,
     ChatModel,
@@ -412,3 +413,23 @@ def feedback_publisher() -> FeedbackPublisher:
     from reviewflow.providers.feedback_events import EventBridgeFeedbackPublisher
 
     return EventBridgeFeedbackPublisher(aws_client("events"), settings.event_bus_name)
+
+
+@_overridable("reminder_store")
+def reminder_store() -> ReminderStore:
+    settings = get_settings()
+    if not settings.approvals_table:
+        raise ConfigurationError("REVIEWFLOW_APPROVALS_TABLE must name the approvals table")
+    from reviewflow.providers.reminder_store import DynamoReminderStore
+
+    return DynamoReminderStore(aws_client("dynamodb"), settings.approvals_table)
+
+
+@_overridable("reviewer_notifier")
+def reviewer_notifier() -> ReviewerNotifier:
+    settings = get_settings()
+    if not settings.notification_topic_arn:
+        raise ConfigurationError("REVIEWFLOW_NOTIFICATION_TOPIC_ARN must name the reviewer topic")
+    from reviewflow.providers.reviewer_notifier import SnsReviewerNotifier
+
+    return SnsReviewerNotifier(aws_client("sns"), settings.notification_topic_arn)

@@ -294,6 +294,7 @@ def task_decision_of(record: ApprovalRecord, audit: DecisionAudit) -> TaskDecisi
         user_agent=audit.user_agent[:512] if audit.user_agent else None,
         reviewer_id=audit.reviewer_id,
         reviewer_verified=audit.reviewer_verified,
+        reminders=list(record.reminders),  # sent before this decision (send_reminders)
     )
 
 

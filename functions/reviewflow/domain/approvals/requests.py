@@ -77,6 +77,7 @@ def request_approval(
         execution_id=request.execution_id,
         created_at=iso_utc(now),
         expires_at=int(expires.timestamp()),
+        deadline_at=iso_utc(expires),  # what reminders measure the window against
         secret_sha256="" if roster else hash_secret(secrets_by_reviewer[None]),
         task_token=SecretStr(request.task_token),
         snapshot=snapshot_of(request),
