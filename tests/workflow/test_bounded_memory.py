@@ -2,8 +2,11 @@
 
 Before ``moto_patches.stepfunctions_memory`` every finished execution kept its whole evaluation
 environment (history, frames, context) and every interpreter thread stayed listed: this test
-measured ~125 KB of Python objects retained per review, without bound. What a review must leave
-is its execution's status, input and output, its table items and its outcome event: ~30 KB.
+measured ~125 KB of Python objects retained per review, without bound. Before
+``moto_patches.tracking`` moto's model registry kept every object moto ever made, among them the
+copy of the whole table each ``TransactWriteItems`` takes: ~250 KB, growing with the table. What a
+review must leave is its execution's status, input and output, its table items and its outcome
+event: ~36 KB.
 
 The test measures with ``tracemalloc`` (allocations still alive, after a collection), never with
 a clock: 20 reviews warm up (first parse, first imports, caches), 100 fill the window of kept
@@ -22,12 +25,11 @@ import pytest
 from reviewflow_local.moto_patches import stepfunctions_memory
 from tests.workflow.conftest import wait_until
 
-#: Python memory a review may leave behind once the bounded stores are full. Measured 30 KB before
-#: the workflow had Parallel states (the execution's record, its table items, its outcome event;
-#: 124 KB without the patches), 247 KB since: a known regression, cause not yet found (suspected:
-#: a definition with a Parallel state is parsed per execution, see moto_patches); the bound keeps
-#: it from growing further until it is fixed (docs/decisions.md).
-RETAINED_PER_REVIEW_BOUND = 320_000
+#: Python memory a review may leave behind once the bounded stores are full: measured 36 KB (the
+#: execution's record, its table items, its outcome event; 124 KB without the interpreter patches,
+#: 247 KB while moto's model registry kept the table copy each insights transaction takes, see
+#: ``moto_patches.tracking``).
+RETAINED_PER_REVIEW_BOUND = 80_000
 SAFE = "Arrived on time and works as described. The colour matches the photos exactly."
 HARMFUL = "This is shit and the seller is a fucking idiot."
 

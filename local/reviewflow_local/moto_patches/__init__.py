@@ -17,7 +17,8 @@ One module per area of moto:
   compilation and per-attempt boto3 clients, done once (speed-ups only);
 - ``stepfunctions_memory``: a finished execution keeps what the API shows, not its whole run;
 - ``stepfunctions_lambda``: the interpreter's Lambda tasks call the Lambda backend directly
-  (speed-up only).
+  (speed-up only);
+- ``tracking``: moto's registry of model objects no longer keeps dead ones alive (bounded only).
 
 Patches are applied once per process by ``apply()`` and stay applied: they only change
 behaviour that moto does not otherwise have (a Lambda handler that really runs, a Step Functions
@@ -64,6 +65,7 @@ from reviewflow_local.moto_patches.stepfunctions_engine import (
 )
 from reviewflow_local.moto_patches.stepfunctions_lambda import patch_direct_lambda_tasks
 from reviewflow_local.moto_patches.stepfunctions_memory import patch_retire_finished_executions
+from reviewflow_local.moto_patches.tracking import patch_weak_instance_tracking
 
 __all__ = [
     "DYNAMODB_ITEM_OPERATIONS",
@@ -101,6 +103,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "sfn_direct_lambda_tasks": patch_direct_lambda_tasks,
     "cfn_api_destinations": register_cfn_api_destinations,
     "events_api_destination_targets": patch_events_api_destination_targets,
+    "moto_weak_instance_tracking": patch_weak_instance_tracking,
 }
 
 #: The patches that only make moto faster or bounded (no feature depends on them).
@@ -112,6 +115,7 @@ SPEEDUPS = frozenset(
         "sfn_retire_finished_executions",
         "events_jsonpath_cache",
         "sfn_direct_lambda_tasks",
+        "moto_weak_instance_tracking",
     }
 )
 

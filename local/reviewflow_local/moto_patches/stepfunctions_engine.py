@@ -26,8 +26,6 @@ from reviewflow_local.moto_patches._support import (
 
 #: Distinct definitions whose parsed program is kept (the stack has one; tests create a few).
 PROGRAM_CACHE_SIZE = 32
-#: State types whose components keep run state on themselves: a program with one is never shared.
-UNSHAREABLE_STATE_TYPES = frozenset({"Map", "Parallel"})
 
 _programs: OrderedDict[str, Any] = OrderedDict()  # definition -> program, or None: parse each time
 _programs_lock = threading.Lock()
@@ -38,29 +36,13 @@ _clients_lock = threading.Lock()
 # ------------------------------------------------------------------------------ parse once
 
 
-def state_types(definition: str) -> set[str] | None:
-    """Every ``Type`` of every state, nested ones included; ``None`` if not JSON."""
-    try:
-        pending: list[Any] = [json.loads(definition)]
-    except ValueError:
-        return None
-    found: set[str] = set()
-    while pending:
-        node = pending.pop()
-        if isinstance(node, dict):
-            states = node.get("States")
-            if isinstance(states, dict):
-                found.update(str(s.get("Type")) for s in states.values() if isinstance(s, dict))
-            pending.extend(node.values())
-        elif isinstance(node, list):
-            pending.extend(node)
-    return found
-
-
 def is_shareable(definition: str) -> bool:
-    """A parsed program may serve several executions: JSON, and no Map or Parallel state."""
-    types = state_types(definition)
-    return types is not None and not types & UNSHAREABLE_STATE_TYPES
+    """A parsed program may serve several executions if its definition is JSON (else: per execution)."""
+    try:
+        json.loads(definition)
+    except ValueError:
+        return False
+    return True
 
 
 def patch_parse_once() -> None:
@@ -71,14 +53,17 @@ def patch_parse_once() -> None:
     of executions all parse at once and crawl together. The patch keeps the program per
     definition string and hands the same one to every execution. That is safe because the
     components keep their run state in the execution's ``Environment`` (input, stack, heap,
-    retry counters, the history), except two things:
+    retry counters, the history) or in objects made for one evaluation, except one thing:
+    ``EvalComponent.heap_key`` (the key of a component's values in the heap, e.g. a Retrier's
+    attempt count) is set lazily on first use; two executions racing on it could each see a
+    different key, so the patch makes the getter run under a lock.
 
-    - Map and Parallel components keep worker pools and counters on themselves, so a definition
-      containing either state (anywhere, nested included) is refused: it is parsed per execution
-      as moto does, and the refusal is remembered;
-    - ``EvalComponent.heap_key`` (the key of a component's values in the heap, e.g. a Retrier's
-      attempt count) is set lazily on first use; two executions racing on it could each see a
-      different key, so the patch makes the getter run under a lock.
+    Map and Parallel are shared too: ``BranchesDecl`` makes its ``BranchWorkerPool`` and
+    ``BranchWorker`` threads for each evaluation, with each branch in an inner frame of the
+    execution's environment, and the Map iteration components make their ``JobPool``, workers
+    and ``MapRunRecord`` (kept in the environment's pool manager) the same way. The canaries
+    check it: no component method but ``heap_key`` assigns to its component, and a parsed
+    program holds only components and plain values.
 
     Parsing happens under one lock, so a burst waits for a single parse instead of repeating it.
     """
@@ -99,7 +84,7 @@ def patch_parse_once() -> None:
             else:
                 program = original(self) if is_shareable(definition) else None
                 _remember(definition, program)
-        return program if program is not None else original(self)  # refused: parsed per execution
+        return program if program is not None else original(self)  # not JSON: parsed per execution
 
     key_lock = threading.Lock()
     fget = heap_key.fget

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from reviewflow_local import moto_patches
-from reviewflow_local.moto_patches import _support, stepfunctions_engine, stepfunctions_memory
+from reviewflow_local.moto_patches import _support, stepfunctions_engine, stepfunctions_memory, tracking
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/sfn"
@@ -116,25 +116,212 @@ def test_parse_once_hands_one_program_to_every_execution_of_a_definition(
     assert parses.calls == 1
 
 
-def test_parse_once_refuses_definitions_with_map_or_parallel(
+BRANCH = {
+    "StartAt": "B",
+    "States": {"B": {"Type": "Pass", "Next": "W"}, "W": {"Type": "Wait", "Seconds": 0, "End": True}},
+}
+#: Every kind of state and every component that keeps counters (retriers) in one definition.
+EVERY_KIND = {
+    "P": {
+        "Type": "Parallel",
+        "Branches": [BRANCH, BRANCH],
+        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "BackoffRate": 1.5}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "F"}],
+        "ResultSelector": {"s.$": "States.JsonMerge($[0], $[1], false)"},
+        "Next": "M",
+    },
+    "M": {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "MaxConcurrency": 2,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **BRANCH},
+        "Next": "D",
+    },
+    "D": {
+        "Type": "Map",
+        "ItemsPath": "$.items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, **BRANCH},
+        "Next": "C",
+    },
+    "C": {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "F"}],
+        "Default": "S",
+    },
+    "S": {"Type": "Succeed"},
+    "F": {"Type": "Fail", "Error": "E"},
+}
+
+
+def test_parse_once_shares_programs_with_map_and_parallel_between_concurrent_executions(
     sfn: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}
-    machine = _machine(sfn, {"Both": {"Type": "Parallel", "Branches": [branch, branch], "End": True}}, "Both")
+    def tagged(tag: str) -> dict[str, Any]:
+        return {
+            "StartAt": "Tag",
+            "States": {
+                "Tag": {"Type": "Pass", "Parameters": {"tag": tag, "n.$": "$.n"}, "Next": "Pause"},
+                "Pause": {"Type": "Wait", "Seconds": 0, "End": True},
+            },
+        }
+
+    both = {
+        "Type": "Parallel",
+        "Branches": [tagged("a"), tagged("b")],
+        "ResultSelector": {"a.$": "$[0]", "b.$": "$[1]"},
+        "Next": "Each",
+    }
+    each = {
+        "Type": "Map",
+        "ItemsPath": "$.a.n",
+        "MaxConcurrency": 2,
+        "ItemProcessor": {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}},
+        "ResultPath": "$.mapped",
+        "End": True,
+    }
+    machine = _machine(sfn, {"Both": both, "Each": each}, "Both")
     parses = _CountingParse(monkeypatch)
-    results = _run_all(sfn, machine, [{"n": n} for n in range(3)])
-    assert [json.loads(r["output"]) for r in results] == [[{"n": n}, {"n": n}] for n in range(3)]
-    assert parses.calls == 3
+    results = _run_all(sfn, machine, [{"n": [n, n + 1, n + 2]} for n in range(6)])  # all in flight at once
+    assert [r["status"] for r in results] == ["SUCCEEDED"] * 6
+    for n, result in enumerate(results):
+        items = [n, n + 1, n + 2]
+        assert json.loads(result["output"]) == {
+            "a": {"tag": "a", "n": items},
+            "b": {"tag": "b", "n": items},
+            "mapped": items,
+        }
+    assert parses.calls == 1
 
 
-def test_shareable_definitions_are_json_without_map_or_parallel_at_any_depth() -> None:
-    plain = {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}
-    mapped = {"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": plain, "End": True}}}
-    nested = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [mapped], "End": True}}}
-    assert stepfunctions_engine.is_shareable(json.dumps(plain))
-    assert not stepfunctions_engine.is_shareable(json.dumps(mapped))
-    assert not stepfunctions_engine.is_shareable(json.dumps(nested))
-    assert stepfunctions_engine.state_types(json.dumps(nested)) == {"Parallel", "Map", "Pass"}
+_CONSTRUCTION = frozenset({"__init__", "from_state_props", "_from_state_props"})
+_MUTATORS = frozenset(
+    {
+        "append",
+        "extend",
+        "add",
+        "update",
+        "pop",
+        "popitem",
+        "clear",
+        "setdefault",
+        "insert",
+        "remove",
+        "discard",
+    }
+)
+
+
+def _own_attribute(target: Any) -> str | None:
+    """``x`` if ``target`` is ``self.x``, ``self.x.y`` or ``self.x[k]``: a write to the component."""
+    import ast
+
+    while isinstance(target, ast.Subscript | ast.Attribute):
+        if (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+        ):
+            return target.attr
+        target = target.value
+    return None
+
+
+def _writes_to_self(function: Any) -> set[str]:
+    import ast
+    import textwrap
+
+    writes: set[str] = set()
+    for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(function)))):
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _MUTATORS
+        ):
+            targets = [node.func.value]
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in {"setattr", "delattr"}
+        ):
+            targets = [ast.Attribute(value=node.args[0], attr="?")] if node.args else []
+        else:
+            targets = []
+        writes.update(a for a in map(_own_attribute, targets) if a is not None)
+    return writes
+
+
+def test_no_component_of_moto_interpreter_keeps_run_state_on_itself() -> None:
+    """Why programs are shared: only construction and ``heap_key`` (under the patch's lock) write."""
+    import importlib
+    import pkgutil
+
+    import moto.stepfunctions.parser.asl.component as components
+    from moto.stepfunctions.parser.asl.component.component import Component
+
+    for module in pkgutil.walk_packages(components.__path__, f"{components.__name__}."):
+        importlib.import_module(module.name)
+    classes, pending = set(), list(Component.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        classes.add(cls)
+        pending.extend(cls.__subclasses__())
+    writes = set()
+    for cls in classes:
+        for name, member in vars(cls).items():
+            function = member.fget if isinstance(member, property) else member
+            if inspect.isfunction(function) and name not in _CONSTRUCTION:
+                writes.update((cls.__qualname__, name, attribute) for attribute in _writes_to_self(function))
+    assert len(classes) > 150  # the scan reached the interpreter's components (220 in moto 5.2.5)
+    assert {"StateParallel", "BranchesDecl", "StateMap", "InlineItemProcessor"} <= {
+        c.__name__ for c in classes
+    }
+    assert writes == {("EvalComponent", "heap_key", "__heap_key")}
+
+
+def test_a_parsed_program_holds_only_components_and_plain_values() -> None:
+    """No lock, pool, thread or worker is made at parse time: those would be shared by executions."""
+    import enum
+
+    from moto.stepfunctions.parser.asl.component.component import Component
+    from moto.stepfunctions.parser.asl.component.state.state_continue_with import ContinueWith
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    program = AmazonStateLanguageParser.parse(json.dumps({"StartAt": "P", "States": EVERY_KIND}))[0]
+    kinds: set[str] = set()
+    others: list[type] = []
+    seen: set[int] = set()
+    pending: list[Any] = [program]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, Component | ContinueWith):
+            kinds.add(type(value).__name__)
+            pending.extend(vars(value).values())
+        elif isinstance(value, list | tuple | set | frozenset):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend([*value.keys(), *value.values()])
+        elif not (value is None or isinstance(value, str | int | float | enum.Enum)):
+            others.append(type(value))
+    assert {
+        "StateParallel",
+        "BranchesDecl",
+        "StateMap",
+        "InlineItemProcessor",
+        "DistributedItemProcessor",
+    } <= kinds
+    assert {"RetrierDecl", "MaxAttemptsDecl", "BackoffRateDecl", "CatcherDecl"} <= kinds
+    assert others == []
+
+
+def test_shareable_definitions_are_json() -> None:
+    assert stepfunctions_engine.is_shareable(json.dumps({"StartAt": "P", "States": EVERY_KIND}))
     assert not stepfunctions_engine.is_shareable("StartAt: A")  # not JSON: parsed per execution
 
 
@@ -331,3 +518,67 @@ def test_apply_without_speedups_leaves_the_interpreter_patches_out(monkeypatch: 
         ran == moto_patches.applied() == [n for n in moto_patches.PATCHES if n not in moto_patches.SPEEDUPS]
     )
     assert set(moto_patches.PATCHES) > moto_patches.SPEEDUPS
+
+
+# ------------------------------------------------------------------ weak instance tracking
+
+
+def test_a_transaction_leaves_no_copy_of_its_tables_behind(sfn: Any) -> None:
+    from moto.core.common_models import BaseModel
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
+
+    assert hasattr(BaseModel.__new__, "__wrapped__")
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    name = f"canary-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in range(20):
+        dynamodb.put_item(TableName=name, Item={"pk": {"S": f"item-{n}"}})
+    gc.collect()
+    items, tables = len(Item.instances_tracked), len(Table.instances_tracked)
+    for n in range(10):  # moto copies the whole table before each one, for its rollback
+        put = {"TableName": name, "Item": {"pk": {"S": f"new-{n}"}}}
+        dynamodb.transact_write_items(TransactItems=[{"Put": put}])
+    with pytest.raises(ClientError):  # a cancelled one rolls back to its copy: the copy is the table now
+        dynamodb.transact_write_items(
+            TransactItems=[{"Put": {**put, "ConditionExpression": "attribute_not_exists(pk)"}}]
+        )
+    gc.collect()
+    assert len(Item.instances_tracked) - items <= 10 + 1  # the new items (and the put attempt), no copies
+    assert len(Table.instances_tracked) == tables
+    assert dynamodb.scan(TableName=name)["Count"] == 30
+    live = {
+        i.hash_key.value for i in Item.instances_tracked if i.hash_key.value.startswith(("item-", "new-"))
+    }
+    assert live >= {f"item-{n}" for n in range(20)} | {f"new-{n}" for n in range(10)}  # the dashboard's view
+
+
+def test_weak_instances_list_the_live_objects_in_order_and_survive_a_reset() -> None:
+    from moto.core.model_instances import reset_model_data
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    moto_patches.apply()
+
+    def item(key: str) -> Any:
+        return Item(hash_key=DynamoType({"S": key}), range_key=None, attrs={"pk": {"S": key}})
+
+    reset_model_data()  # what a mock's stop does: plain lists again
+    assert isinstance(vars(Item)["instances_tracked"], list)
+    first, second, third = item("a"), item("b"), item("c")
+    assert isinstance(vars(Item)["instances_tracked"], tracking.WeakInstances)
+    assert list(Item.instances_tracked) == [first, second, third]
+    del second
+    gc.collect()
+    assert list(Item.instances_tracked) == [first, third] and len(Item.instances_tracked) == 2
+
+    class Slotted:
+        __slots__ = ("n",)
+
+    kept = tracking.WeakInstances()
+    kept.append(Slotted())  # cannot be weakly referenced: kept, as moto would
+    assert len(kept) == 1
