@@ -79,3 +79,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .reviewflow
+
+# The auto path's critical path on AWS before and after the Parallel states (stated latencies).
+bench: bench-critical-path
+bench-critical-path: install
+	$(BIN)/python -m bench.critical_path

@@ -116,22 +116,24 @@ def _after_choice(name: str, spec: dict[str, Any], choices: dict[str, str]) -> s
 
 
 #: The paths the issue names: which branch each Choice takes, which task fails.
+_SCREENED = {"IsReviewValid": "ScreenReview"}
 _SAFE = {
-    "IsReviewValid": "ScoreReviewToxicity",
-    "ReviewToxicityBand": "DetectSentiment",
+    **_SCREENED,
+    "ReviewToxicityBand": "SentimentReady",
+    "SentimentReady": "AdoptSentiment",
     "DraftVerdict": "PublishGate",
-    "GateVerdict": "BuildOutcome",
+    "GateVerdict": "ReplyDone",
 }
 PATHS: dict[str, tuple[str, dict[str, str], dict[str, str]]] = {
     "safe": ("safe review, auto reply", _SAFE, {}),
     "harmful": (
         "harmful review",
-        {"IsReviewValid": "ScoreReviewToxicity", "ReviewToxicityBand": "ReviewIsHarmful"},
+        {**_SCREENED, "ReviewToxicityBand": "ReviewIsHarmful"},
         {},
     ),
     "human_review": (
         "uncertain review, approved",
-        {**_SAFE, "ReviewToxicityBand": "HumanReviewOfReview", "ReviewDecision": "DetectSentiment"},
+        {**_SAFE, "ReviewToxicityBand": "HumanReviewOfReview", "ReviewDecision": "SentimentReady"},
         {},
     ),
     "human_reply": (

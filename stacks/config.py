@@ -46,6 +46,8 @@ GuardrailFilter = Literal["HATE", "INSULTS", "MISCONDUCT", "SEXUAL", "VIOLENCE"]
 GuardrailStrength = Literal["LOW", "MEDIUM", "HIGH"]
 GUARDRAIL_FILTERS: tuple[GuardrailFilter, ...] = ("HATE", "INSULTS", "MISCONDUCT", "SEXUAL", "VIOLENCE")
 _DEFAULT_STRENGTH: GuardrailStrength = "MEDIUM"
+#: The insight branch's default model: cheaper than the reply model cdk.json deploys (Nova Lite).
+DEFAULT_INSIGHTS_MODEL_ID = "us.amazon.nova-micro-v1:0"
 
 
 class _Node(Protocol):
@@ -123,6 +125,46 @@ class ReviewflowConfig(BaseModel):
     # one execution (0 turns the button off). Each round is one more approval window, which the
     # ASL's TimeoutSeconds must outlast; capped so the rounds kept in the state stay small.
     max_draft_rounds: int = Field(default=2, ge=0, le=3)
+
+    # Storefront delivery by EventBridge API destinations (None or no endpoint: nothing is created).
+    storefront: Annotated[StorefrontConfig | None, BeforeValidator(_storefront_from_text)] = None
+
+    # Product insights (the insight branch of the workflow). Its own model, cheaper than the reply
+    # model by default (Nova Micro beside the reply's Nova Lite): extracting aspects needs no prose.
+    # Used with llm_provider=bedrock; with openai an explicitly set id is used, else model_id.
+    insights_model_id: str | None = DEFAULT_INSIGHTS_MODEL_ID
+    insights_prompt_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    insights_ttl_days: int = Field(default=365, ge=1, le=3650)
+
+    @field_validator("insights_model_id")
+    @classmethod
+    def _insights_model_id_shape(cls, value: str | None) -> str | None:
+        if value is not None and value != "" and not _MODEL_ID.match(value):
+            raise ValueError(f"{value!r} is not a Bedrock model id, inference profile id or ARN")
+        return value or None
+
+    @model_validator(mode="after")
+    def _insights_prompt_exists(self) -> ReviewflowConfig:
+        version = self.insights_prompt_version
+        if version:
+            folder = FUNCTIONS_DIR / "prompts" / "insights"
+            files = [folder / f"{version}.{part}.txt" for part in PROMPT_PARTS]
+            missing = [path for path in files if not path.is_file()]
+            if missing:
+                raise ValueError(
+                    "these files of the configured versions do not exist: "
+                    + ", ".join(str(path.relative_to(FUNCTIONS_DIR.parent)) for path in missing)
+                )
+        return self
+
+    @property
+    def effective_insights_model_id(self) -> str | None:
+        """The model the insight branch calls: None offline (the lexicon needs none)."""
+        if self.llm_provider == "local":
+            return None
+        if self.llm_provider == "openai" and "insights_model_id" not in self.model_fields_set:
+            return self.model_id
+        return self.insights_model_id or self.model_id
 
     @field_validator("reviewer_email", "alarm_email")
     @classmethod
@@ -280,3 +322,105 @@ class ReviewflowConfig(BaseModel):
                 f"invalid reviewflow configuration (context {CONTEXT_KEY!r} or "
                 f"'{OVERRIDE_PREFIX}<field>'): {problems}"
             ) from None
+
+
+# Storefront delivery (issue 16): outcome events delivered to the storefront's HTTPS endpoints by
+# EventBridge API destinations. Off unless ``storefront`` names at least one endpoint.
+_SECRET_REFERENCE = re.compile(
+    r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$"
+)
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,256}$")
+
+
+class StorefrontApiKeyAuth(BaseModel):
+    """An API key sent in ``header_name``; its value is the Secrets Manager secret ``secret_name``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    header_name: str = Field(default="x-api-key", pattern=_HEADER_NAME.pattern)
+    # Name or ARN of an existing secret whose SecretString is the key itself (never the key).
+    secret_name: str = Field(pattern=_SECRET_REFERENCE.pattern)
+
+
+class StorefrontOAuthAuth(BaseModel):
+    """OAuth 2.0 client credentials; the client secret is the Secrets Manager secret ``secret_name``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    token_url: str = Field(min_length=8, max_length=2048)
+    client_id: str = Field(min_length=1, max_length=512)
+    secret_name: str = Field(pattern=_SECRET_REFERENCE.pattern)
+    scope: str | None = Field(default=None, max_length=1024)
+
+
+class StorefrontAuth(BaseModel):
+    """Exactly one of ``api_key`` or ``oauth``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    api_key: StorefrontApiKeyAuth | None = None
+    oauth: StorefrontOAuthAuth | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> StorefrontAuth:
+        if (self.api_key is None) == (self.oauth is None):
+            raise ValueError("storefront.auth needs exactly one of 'api_key' or 'oauth'")
+        return self
+
+    @property
+    def secret_name(self) -> str:
+        chosen = self.api_key or self.oauth
+        assert chosen is not None
+        return chosen.secret_name
+
+
+class StorefrontConfig(BaseModel):
+    """Where and how outcome events reach the storefront (docs: storefront delivery)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reply_url: str | None = None
+    moderation_url: str | None = None
+    auth: StorefrontAuth | None = None
+    # API destination invocation rate limit (requests a second, per destination).
+    rate_limit_per_second: int = Field(default=10, ge=1, le=300)
+    retry_attempts: int = Field(default=8, ge=0, le=185)
+    max_event_age_seconds: int = Field(default=3600, ge=60, le=86_400)
+
+    @field_validator("reply_url", "moderation_url")
+    @classmethod
+    def _blank_url_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StorefrontConfig:
+        urls = [u for u in (self.reply_url, self.moderation_url, self.oauth_token_url) if u]
+        # API destinations call HTTPS only; the local runtime sends to its stub by rewriting the host.
+        for url in urls:
+            if not url.startswith("https://") or len(url) > 2048 or any(c.isspace() for c in url):
+                raise ValueError(f"storefront URL {url!r} must be an https:// URL")
+        if self.enabled and self.auth is None:
+            raise ValueError("storefront.auth is required when a storefront endpoint is configured")
+        return self
+
+    @property
+    def oauth_token_url(self) -> str | None:
+        return self.auth.oauth.token_url if self.auth is not None and self.auth.oauth else None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.reply_url or self.moderation_url)
+
+
+from typing import Annotated  # noqa: E402  (appended section; see ReviewflowConfig.storefront)
+
+from pydantic import BeforeValidator  # noqa: E402
+
+
+def _storefront_from_text(value: Any) -> Any:
+    # ``-c reviewflow:storefront={...}`` arrives as JSON text.
+    return json.loads(value) if isinstance(value, str) and value.strip() else (value or None)
+
+
+# ReviewflowConfig.storefront names these classes; they are defined after it (append-only file).
+ReviewflowConfig.model_rebuild()

@@ -15,8 +15,10 @@ from stacks.constructs.approvals_table import ApprovalsTable
 from stacks.constructs.evaluation import EvaluationSuite
 from stacks.constructs.events import ReviewEvents
 from stacks.constructs.functions import Functions
+from stacks.constructs.insights import Insights
 from stacks.constructs.monitoring import Monitoring
 from stacks.constructs.notifications import Notifications
+from stacks.constructs.storefront import StorefrontDelivery
 from stacks.constructs.workflow import DEFINITION_FILE, Workflow, state_machine_arn
 
 
@@ -42,6 +44,7 @@ class ReviewflowStack(Stack):
         )
         review_events = ReviewEvents(self, "Events", bus_name=f"{prefix}-reviews")
         functions = Functions(self, "Functions", config=config)
+        insights = Insights(self, "Insights", config=config, functions=functions, bus=review_events.bus)
         api = ApprovalsApi(
             self,
             "ApprovalsApi",
@@ -57,7 +60,7 @@ class ReviewflowStack(Stack):
             "Workflow",
             config=config,
             state_machine_name=state_machine_name,
-            task_functions=functions.workflow_tasks,
+            task_functions={**functions.workflow_tasks, **insights.workflow_tasks},
             table=table,
             bus=review_events.bus,
             definition_file=definition_file,
@@ -83,7 +86,7 @@ class ReviewflowStack(Stack):
             "Monitoring",
             state_machine=workflow.state_machine,
             dead_letter_queue=review_events.dead_letter_queue,
-            functions=functions.all,
+            functions={**functions.all, "extract_insights": insights.function},
             alarm_topic=notifications.alarm_topic,
             prefix=prefix,
         )
@@ -98,3 +101,16 @@ class ReviewflowStack(Stack):
         CfnOutput(self, "InputDeadLetterQueueUrl", value=review_events.dead_letter_queue.queue_url)
         CfnOutput(self, "EvaluationBucketName", value=evaluation.bucket.bucket_name)
         CfnOutput(self, "EvaluationStateMachineArn", value=evaluation.state_machine.state_machine_arn)
+        CfnOutput(self, "InsightsTableName", value=insights.table.table_name)
+
+        # Storefront delivery (API destinations): only when the configuration names an endpoint.
+        if config.storefront is not None and config.storefront.enabled:
+            storefront = StorefrontDelivery(
+                self,
+                "Storefront",
+                config=config.storefront,
+                bus=review_events.bus,
+                alarm_topic=notifications.alarm_topic,
+                prefix=prefix,
+            )
+            CfnOutput(self, "StorefrontDeadLetterQueueUrl", value=storefront.dead_letter_queue.queue_url)

@@ -65,9 +65,22 @@ class RuntimeSettings(BaseModel):
     guardrail_version: str = Field(default="", pattern=r"^(|DRAFT|[1-9][0-9]{0,7})$")
     guardrail_tier: Literal["STANDARD", "CLASSIC"] = "STANDARD"
 
+    # Product insights (the ExtractInsights step): its own, usually cheaper, model (empty: use
+    # model_id), its own prompt version, the table it stores into and the bus it publishes on.
+    insights_model_id: str = ""
+    insights_prompt_version: str = Field(default=DEFAULT_PROMPT_VERSION, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    insights_max_attempts: int = Field(default=2, ge=1, le=3)
+    insights_table: str = ""
+    insights_ttl_days: int = Field(default=365, ge=1)
+    event_bus_name: str = ""
+
     @property
     def effective_sentiment_model_id(self) -> str:
         return self.sentiment_model_id or self.model_id
+
+    @property
+    def effective_insights_model_id(self) -> str:
+        return self.insights_model_id or self.model_id
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RuntimeSettings:

@@ -127,6 +127,13 @@ def _run_options(run: argparse.ArgumentParser) -> None:
         default=0,
         help="port of the inbox and approval pages on 127.0.0.1; 0 picks a free one (default: %(default)s)",
     )
+    run.add_argument(
+        "--storefront",
+        metavar="stub|stub:FAULTS|URL",
+        help="deliver outcomes to the storefront as the template's API destinations would: to a "
+        "local stub (faults per path, e.g. stub:/reviews/replies=500,timeout,400) or to a base URL; "
+        "the delivery log is printed and listed in the inbox (default: no storefront)",
+    )
     _common(run, commands.run, faults_default=f"${LocalEnvVar.FAULTS}, or no faults")
 
 

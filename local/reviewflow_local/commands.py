@@ -33,6 +33,7 @@ from reviewflow_local.model_checks import check_models
 from reviewflow_local.model_choice import ModelChoice, resolve_model_choice
 from reviewflow_local.pipeline import LocalPipeline, outcome_key
 from reviewflow_local.real_aws import RealAwsModels
+from reviewflow_local.storefront import attach_for_cli, storefront_overrides
 from reviewflow_local.synth import synthesize
 
 DECISIONS = {"approve": "APPROVED", "reject": "REJECTED"}
@@ -55,10 +56,15 @@ def run(args: argparse.Namespace) -> int:
     ):
         out_path = args.out or folder.path / "outcomes.jsonl"
         pipeline = start_pipeline(args, root, folder, log, port=args.port, faults=faults)
+        delivery, stub = attach_for_cli(pipeline, args.storefront)
         try:
             return _drive(pipeline, reviews, decide, out_path, args.timeout, run_started)
         finally:
+            if delivery is not None:
+                print_delivery_log(delivery, args.timeout)
             pipeline.stop()
+            if stub is not None:
+                stub.stop()
 
 
 def soak(args: argparse.Namespace) -> int:
@@ -121,7 +127,11 @@ def start_pipeline(
         print(real_aws.warning(), file=sys.stderr)
     print(f"reviewflow: models: {models.describe()}", file=sys.stderr)
     print("reviewflow: synthesizing the CDK app (cached after the first run)...", file=sys.stderr)
-    assembly = synthesize(root, overrides=models.context(), force=args.resynth)
+    assembly = synthesize(
+        root,
+        overrides={**models.context(), **storefront_overrides(getattr(args, "storefront", None))},
+        force=args.resynth,
+    )
     synth = (
         "cached template" if not assembly.synth_seconds else f"synthesized in {assembly.synth_seconds:.1f} s"
     )
@@ -234,3 +244,13 @@ def _write_outcomes(path: Path, events: list[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for event in events:
             out.write(json.dumps(event) + "\n")
+
+
+def print_delivery_log(delivery: Any, timeout: float) -> None:
+    """The storefront delivery log of a run (``--storefront``), once every delivery has ended."""
+    try:
+        delivery.drain(timeout=min(timeout, 60.0))
+    except TimeoutError as exc:
+        print(f"reviewflow: {exc}", file=sys.stderr)
+    lines = delivery.log_lines()
+    print("Storefront deliveries:" + ("".join(f"\n  {line}" for line in lines) or " none"))

@@ -5,7 +5,8 @@ A plan is configuration, never a code edit: ``reviewflow run --faults SPEC --see
 ``REVIEWFLOW_FAULTS`` / ``REVIEWFLOW_FAULT_SEED`` environment variables. SPEC is a ``;``-separated
 list of ``provider:kind=rate,...`` where provider is ``toxicity``, ``sentiment``, ``response`` or
 ``all`` and kind is ``throttle``, ``timeout``, ``server_error`` or ``malformed``; a bare number
-(``0.1``) spreads that rate evenly over every kind of every provider.
+(``0.1``) spreads that rate evenly over every kind of every provider. ``insights`` (the insight
+branch's extractor) takes faults only from a clause that names it.
 
 Decisions are deterministic for a seed whatever the thread interleaving: each call is decided by
 ``(seed, provider, text, n)`` where n counts the calls for that text, so a retry of the same call
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reviewflow.contracts import LocalEnvVar
+from reviewflow.domain.insights import ExtractedInsights
 from reviewflow.errors import (
     MalformedModelOutputError,
     ProviderError,
@@ -34,6 +36,9 @@ from reviewflow.models.events import ReviewPosted, ToxicityScore
 from reviewflow.models.steps import GeneratedResponse, SentimentResult
 
 PROVIDERS = ("toxicity", "sentiment", "response")
+#: Providers faults reach only when a clause names them: a bare rate and ``all`` keep meaning the
+#: reply path's three, so seeded runs from before the insight branch stay comparable.
+NAMED_ONLY = ("insights",)
 KINDS = ("throttle", "timeout", "server_error", "malformed")
 
 
@@ -51,7 +56,7 @@ class FaultPlan:
         if total is not None:
             share = _check_rate(total, spec) / len(KINDS)
             return cls({p: dict.fromkeys(KINDS, share) for p in PROVIDERS}, seed)
-        rates: dict[str, dict[str, float]] = {p: {} for p in PROVIDERS}
+        rates: dict[str, dict[str, float]] = {p: {} for p in (*PROVIDERS, *NAMED_ONLY)}
         for clause in filter(None, (c.strip() for c in spec.split(";"))):
             for provider, kind, rate in _parse_clause(clause):
                 rates[provider][kind] = rate
@@ -85,7 +90,7 @@ def _parse_clause(clause: str) -> list[tuple[str, str, float]]:
     """``provider:kind=rate,...`` -> one (provider, kind, rate) per provider the clause names."""
     provider, _, body = clause.partition(":")
     targets = PROVIDERS if provider == "all" else (provider,)
-    if not body or any(t not in PROVIDERS for t in targets):
+    if not body or any(t not in (*PROVIDERS, *NAMED_ONLY) for t in targets):
         raise ValueError(
             f"fault clause {clause!r}: expected provider:kind=rate with provider in {(*PROVIDERS, 'all')}"
         )
@@ -190,10 +195,23 @@ class FaultyResponseWriter(_Faulty):
         return self._inner().write(review, sentiment, guidance=guidance)  # type: ignore[no-any-return]
 
 
+class FaultyInsights(_Faulty):
+    provider = "insights"
+
+    @property
+    def name(self) -> str:
+        return f"{type(self._inner()).__name__}+faults"
+
+    def extract(self, review: ReviewPosted) -> ExtractedInsights:
+        self._maybe_fail(review.review_text)
+        return self._inner().extract(review)  # type: ignore[no-any-return]
+
+
 _WRAPPERS: tuple[tuple[str, type[_Faulty]], ...] = (
     ("toxicity_provider", FaultyToxicity),
     ("sentiment_provider", FaultySentiment),
     ("response_writer", FaultyResponseWriter),
+    ("insight_extractor", FaultyInsights),
 )
 
 

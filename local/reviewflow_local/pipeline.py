@@ -93,6 +93,9 @@ class LocalPipeline:
         self.runner: InProcessLambdaRunner
         self._mock: Any = None
         self._clients: dict[str, Any] = {}
+        # Called with every outcome the tap lists (``reviewflow_local.storefront.attach`` adds one).
+        self.outcome_listeners: list[Callable[[Outcome], None]] = []
+        self.storefront: Any = None  # the StorefrontDelivery, once attached
 
     # ---------------------------------------------------------------------------- lifecycle
 
@@ -116,6 +119,8 @@ class LocalPipeline:
 
     def stop(self) -> None:
         self.tap.stop()
+        if self.storefront is not None:
+            self.storefront.stop()
         if getattr(self, "front", None) is not None:
             self.front.stop()
         if getattr(self, "runner", None) is not None:
@@ -258,6 +263,8 @@ class LocalPipeline:
     def _outcome_arrived(self, event: Outcome) -> None:
         if self._on_outcome is not None:
             self._on_outcome(event)
+        for listener in self.outcome_listeners:
+            listener(event)
         self._signal()
 
     def _signal(self) -> None:

@@ -217,14 +217,14 @@ def test_wait_for_token_tasks_have_timeouts(definition: dict[str, Any]) -> None:
         assert any("States.Timeout" in c["ErrorEquals"] for c in state["Catch"]), f"{name}: no timeout path"
 
 
-def test_state_machine_role_invokes_only_the_seven_task_functions(synthesized: Synthesized) -> None:
+def test_state_machine_role_invokes_only_the_task_functions(synthesized: Synthesized) -> None:
     template = synthesized.template
     granted = actions_on(statements(template, "WorkflowStateMachineRole"))
     expected = [
         {"Fn::GetAtt": [logical_id(template, "AWS::Lambda::Function", f"Functions{fn}"), "Arn"]}
         for fn in FUNCTIONS
         if fn != "ApprovalApi"
-    ]
+    ] + [{"Fn::GetAtt": [logical_id(template, "AWS::Lambda::Function", "InsightsExtractInsights"), "Arn"]}]
     assert sorted(map(json.dumps, granted["lambda:InvokeFunction"])) == sorted(map(json.dumps, expected))
     table = logical_id(template, "AWS::DynamoDB::Table", "ApprovalsTable")
     assert granted["dynamodb:PutItem"] == [{"Fn::GetAtt": [table, "Arn"]}]
@@ -247,8 +247,9 @@ def function(synthesized: Synthesized, name: str) -> dict[str, Any]:
 
 def test_functions_share_one_asset_runtime_layer_tracing_and_json_logs(synthesized: Synthesized) -> None:
     functions = synthesized.resources("AWS::Lambda::Function")
-    # No helper functions (custom resources) anywhere: the pipeline's and the evaluation suite's three.
-    assert len(functions) == len(FUNCTIONS) + len(EVALUATION_FUNCTIONS)
+    # No helper functions (custom resources) anywhere: the pipeline's, the insight branch's one and
+    # the evaluation suite's three.
+    assert len(functions) == len(FUNCTIONS) + 1 + len(EVALUATION_FUNCTIONS)
     code_keys = {json.dumps(f["Properties"]["Code"]) for f in functions.values()}
     assert len(code_keys) == 1
     for name in FUNCTIONS:
@@ -406,7 +407,8 @@ def test_bedrock_resources_follow_the_kind_of_model_id() -> None:
 
 
 def test_table_is_on_demand_with_ttl_and_point_in_time_recovery(synthesized: Synthesized) -> None:
-    table = synthesized.one("AWS::DynamoDB::Table")
+    tables = synthesized.resources("AWS::DynamoDB::Table")
+    table = tables[logical_id(synthesized.template, "AWS::DynamoDB::Table", "ApprovalsTable")]
     props = table["Properties"]
     assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert props["BillingMode"] == "PAY_PER_REQUEST"

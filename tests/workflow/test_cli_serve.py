@@ -27,6 +27,20 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def start_serve(port: int, workdir: Path, *extra: str) -> subprocess.Popen[str]:
+    """``reviewflow serve`` as a subprocess on ``port``, its output merged into one text pipe."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "local"), str(REPO / "functions")])}
+    command = [sys.executable, "-m", "reviewflow_local.cli", "serve", "--port", str(port)]
+    return subprocess.Popen(
+        [*command, "--workdir", str(workdir), *extra],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def _read_until(process: subprocess.Popen[str], pattern: str, deadline: float) -> re.Match[str]:
     seen = []
     assert process.stdout is not None
@@ -46,26 +60,7 @@ def _read_until(process: subprocess.Popen[str], pattern: str, deadline: float) -
 def test_serve_takes_reviews_from_the_aws_cli_endpoint_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = _free_port()
     out = tmp_path / "outcomes.jsonl"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "local"), str(REPO / "functions")])}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reviewflow_local.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--out",
-            str(out),
-            "--workdir",
-            str(tmp_path / "work"),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_serve(port, tmp_path / "work", "--out", str(out))
     try:
         deadline = time.monotonic() + 240
         endpoint = _read_until(process, r"AWS endpoint.*?(http://127\.0\.0\.1:\d+)", deadline).group(1)

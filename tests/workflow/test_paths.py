@@ -184,7 +184,8 @@ def test_harmful_review_is_flagged_without_a_reply(stack: LocalPipeline) -> None
     assert detail["review_toxicity"]["score"] > 0.6
     assert "response_text" not in detail and "sentiment" not in detail
     states = entered_states(history_of(stack, event))
-    assert "ReviewIsHarmful" in states and "DetectSentiment" not in states
+    # DetectSentiment ran speculatively beside the scoring; its result was discarded, never adopted.
+    assert "ReviewIsHarmful" in states and "AdoptSentiment" not in states
 
 
 def test_uncertain_review_approved_by_a_person_gets_a_reply(stack: LocalPipeline) -> None:
@@ -201,7 +202,7 @@ def test_uncertain_review_approved_by_a_person_gets_a_reply(stack: LocalPipeline
     assert detail["decided_by"] == "reviewer"
     assert detail["response_text"]
     states = entered_states(history_of(stack, event))
-    assert states.index("HumanReviewOfReview") < states.index("DetectSentiment")
+    assert states.index("HumanReviewOfReview") < states.index("AdoptSentiment")
 
 
 def test_uncertain_review_rejected_by_a_person_is_harmful(stack: LocalPipeline) -> None:
@@ -211,7 +212,7 @@ def test_uncertain_review_rejected_by_a_person_is_harmful(stack: LocalPipeline) 
     assert event["detail-type"] == HARMFUL
     assert [(d["stage"], d["decision"]) for d in detail["human_decisions"]] == [("REVIEW", "REJECTED")]
     assert detail["decided_by"] == "reviewer"
-    assert "DetectSentiment" not in entered_states(history_of(stack, event))
+    assert "AdoptSentiment" not in entered_states(history_of(stack, event))
 
 
 def test_uncertain_reply_approved_by_a_person_is_published(stack: LocalPipeline) -> None:

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,7 @@ import pytest
 
 from reviewflow_local import reviewer
 from reviewflow_local.outbox import read_message
-from tests.workflow.test_cli_serve import REPO, _free_port, _read_until
+from tests.workflow.test_cli_serve import _free_port, _read_until, start_serve
 
 UNCERTAIN = "This toaster sucks. Burns one side and leaves the other pale."
 AMZ_JSON = "application/x-amz-json-1.0"
@@ -69,24 +66,7 @@ def _aws(service: str, target: str, payload: dict[str, Any]) -> tuple[bytes, dic
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Any:
     workdir = tmp_path_factory.mktemp("rebinding")
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "local"), str(REPO / "functions")])}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reviewflow_local.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workdir",
-            str(workdir),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = start_serve(port, workdir)
     try:
         deadline = time.monotonic() + 240
         bus = _read_until(process, r"event bus:\s+(\S+)", deadline).group(1)

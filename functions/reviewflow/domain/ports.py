@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from email.message import EmailMessage
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from reviewflow.models.approvals import ApprovalRecord, DecisionAudit
 from reviewflow.models.chat import ChatMessage, ChatReply
 from reviewflow.models.evaluation import DatasetLocation, GoldenCase, JudgedReply, Verdict
 from reviewflow.models.events import Decision, ReviewPosted, ToxicityScore
+from reviewflow.models.insights import ProductFeedback
 from reviewflow.models.steps import GeneratedResponse, SentimentResult
+
+if TYPE_CHECKING:
+    from reviewflow.domain.insights import ExtractedInsights
 
 
 class ToxicityProvider(Protocol):
@@ -124,3 +128,21 @@ class EvaluationStore(Protocol):
     def read_all(self, prefix: str) -> dict[str, str]:
         """Every object under ``prefix``, key -> text."""
         ...
+
+
+class InsightExtractor(Protocol):
+    """Product aspects from one review (a model with its own prompt, or the offline lexicon)."""
+
+    def extract(self, review: ReviewPosted) -> ExtractedInsights: ...
+
+
+class InsightStore(Protocol):
+    """The insights table, keyed by product (layout in ``models/insights.py``)."""
+
+    def put(self, feedback: ProductFeedback, *, ttl_epoch: int) -> None: ...
+
+
+class FeedbackPublisher(Protocol):
+    """Publishes ``PRODUCT_FEEDBACK_EXTRACTED`` on the reviews bus."""
+
+    def publish(self, feedback: ProductFeedback) -> None: ...

@@ -14,4 +14,5 @@ HANDLER_MODULES: tuple[str, ...] = (
     "prepare_evaluation",
     "evaluate_case",
     "aggregate_evaluation",
+    "extract_insights",
 )

@@ -24,6 +24,9 @@ from reviewflow.domain.ports import (
     ApprovalStore,
     ChatModel,
     EvaluationStore,
+    FeedbackPublisher,
+    InsightExtractor,
+    InsightStore,
     Notifier,
     ResponseWriter,
     SentimentProvider,
@@ -339,3 +342,40 @@ def response_writer_for(candidate: Candidate) -> ResponseWriter:
     if settings.llm_provider == "local" or candidate.model_id == template_responder.MODEL_ID:
         return template_responder.responder_for(candidate)
     return _llm_writer(candidate.model_id, candidate.prompt_version)
+
+
+@_overridable("insight_extractor")
+def insight_extractor() -> InsightExtractor:
+    """The offline lexicon with the local LLM provider, else a chat model on the insights model."""
+    settings = get_settings()
+    if settings.llm_provider == "local":
+        from reviewflow.providers.local_insights import LexiconInsights
+
+        return LexiconInsights()
+    from reviewflow.domain.insights import LlmInsightExtractor
+
+    return LlmInsightExtractor(
+        chat_model(settings.effective_insights_model_id),
+        settings.insights_max_attempts,
+        prompt_version=settings.insights_prompt_version,
+    )
+
+
+@_overridable("insight_store")
+def insight_store() -> InsightStore:
+    settings = get_settings()
+    if not settings.insights_table:
+        raise ConfigurationError("REVIEWFLOW_INSIGHTS_TABLE must name the insights table")
+    from reviewflow.providers.insights_store import DynamoInsightStore
+
+    return DynamoInsightStore(aws_client("dynamodb"), settings.insights_table)
+
+
+@_overridable("feedback_publisher")
+def feedback_publisher() -> FeedbackPublisher:
+    settings = get_settings()
+    if not settings.event_bus_name:
+        raise ConfigurationError("REVIEWFLOW_EVENT_BUS_NAME must name the reviews bus")
+    from reviewflow.providers.feedback_events import EventBridgeFeedbackPublisher
+
+    return EventBridgeFeedbackPublisher(aws_client("events"), settings.event_bus_name)

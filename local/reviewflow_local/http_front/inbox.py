@@ -89,6 +89,8 @@ class Inbox:
         self._pending = pending_approvals
         self._outcomes = outcome_count
         self._table_name: str | None = None  # found on first use (see ``_approvals_table``)
+        # Storefront deliveries (``reviewflow_local.storefront``): rows of ``DeliveryRecord.as_dict``.
+        self.deliveries: Callable[[], list[dict[str, Any]]] | None = None
 
     def _approvals_table(self) -> str | None:
         """The table the approval route's own function reads (its environment names it)."""
@@ -152,6 +154,7 @@ Outbox folder: <code>{_e(self._outbox.folder)}</code></p>
 emails do. Task tokens are never read by this page.</p>
 <h2>Pending approvals</h2>{_pending_table(pending, emails)}
 <h2>Decided and closed approvals</h2>{_closed_table(closed, emails)}
+{_deliveries_section(self.deliveries)}
 <h2>All emails</h2><ul>{sent or "<li>none yet</li>"}</ul></body></html>"""
         return 200, dict(INBOX_HEADERS), page.encode("utf-8")
 
@@ -256,3 +259,24 @@ def _mail_links(message: OutboxMessage | None, *, page: bool) -> str:
     if page and message.approval_links:
         links.append(f'<a href="{_e(message.approval_links[0])}" rel="noreferrer">approval page</a>')
     return " · ".join(links)
+
+
+_DELIVERY_COLUMNS = ("state", "outcome", "review", "attempts", "endpoint")
+
+
+def _deliveries_section(deliveries: Callable[[], list[dict[str, Any]]] | None) -> str:
+    """The storefront delivery log (newest first); nothing when no storefront is configured."""
+    if deliveries is None:
+        return ""
+    rows = [
+        [
+            _e(d["state"]),
+            _e(d["detail_type"]),
+            _e(d["review_id"]),
+            _e(f"{len(d['attempts'])}: {', '.join(d['attempts'])}"),
+            _e(d["url"]),
+        ]
+        for d in reversed(deliveries())
+    ]
+    table = _table(_DELIVERY_COLUMNS, rows) if rows else "<p>No deliveries yet.</p>"
+    return f"<h2>Storefront deliveries</h2>{table}"

@@ -97,6 +97,10 @@ class HttpFront:
     def approvals(self) -> list[dict[str, str]]:
         return self._inbox.approvals()
 
+    def show_deliveries(self, deliveries: Callable[[], list[dict[str, Any]]]) -> None:
+        """List the storefront deliveries on the inbox page (``reviewflow_local.storefront``)."""
+        self._inbox.deliveries = deliveries
+
     # ------------------------------------------------------------------------------ WSGI
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

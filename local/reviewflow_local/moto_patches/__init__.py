@@ -44,11 +44,13 @@ from reviewflow_local.moto_patches.cloudformation import (
     patch_cfn_dynamodb_ttl,
     patch_cfn_refs,
     patch_cfn_state_machine,
+    register_cfn_api_destinations,
     register_cfn_types,
 )
 from reviewflow_local.moto_patches.dynamodb import DYNAMODB_ITEM_OPERATIONS, patch_dynamodb_thread_safety
 from reviewflow_local.moto_patches.events import (
     PUT_EVENTS_MAX_BYTES,
+    patch_events_api_destination_targets,
     patch_events_entry_size,
     patch_events_jsonpath_cache,
     patch_events_stepfunctions_target,
@@ -97,6 +99,8 @@ PATCHES: dict[str, Callable[[], None]] = {
     "sfn_retire_finished_executions": patch_retire_finished_executions,
     "events_jsonpath_cache": patch_events_jsonpath_cache,
     "sfn_direct_lambda_tasks": patch_direct_lambda_tasks,
+    "cfn_api_destinations": register_cfn_api_destinations,
+    "events_api_destination_targets": patch_events_api_destination_targets,
 }
 
 #: The patches that only make moto faster or bounded (no feature depends on them).

@@ -221,3 +221,101 @@ def register_cfn_types() -> None:
     parsing.get_model_list.cache_clear()
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
+
+
+@dataclass
+class _EventsArnResource:
+    """An EventBridge connection or API destination created from the template, for ``Fn::GetAtt``."""
+
+    logical_id: str
+    resource_type: str
+    physical_resource_id: str
+    arn: str
+
+    def is_created(self) -> bool:
+        return True
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Arn":
+            return self.arn
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        raise UnformattedGetAttTemplateException()
+
+
+def register_cfn_api_destinations() -> None:
+    """moto lacks: CloudFormation models for ``AWS::Events::Connection`` and ``ApiDestination``.
+
+    Without them a rule target's ``Fn::GetAtt [<destination>, Arn]`` fails the whole stack. The
+    patch creates both in moto's EventBridge backend (which stores them; by default moto never
+    calls an API destination, and ``reviewflow_local.storefront`` delivers instead) and answers
+    ``Arn``. The connection's secret stays the template's dynamic reference, unresolved.
+    """
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.events.models import EventsBackend, events_backends
+
+    for getter in ("get_model_list", "get_model_map", "get_name_type_map"):
+        require(require(parsing, getter), "cache_clear")
+    require(EventsBackend, "create_connection")
+    require(EventsBackend, "create_api_destination")
+
+    def create_connection(props: dict[str, Any], name: str, account: str, region: str) -> str:
+        connection = events_backends[account][region].create_connection(
+            name=props.get("Name", name),
+            description=props.get("Description", ""),
+            authorization_type=props.get("AuthorizationType", "API_KEY"),
+            auth_parameters=props.get("AuthParameters", {}),
+        )
+        return str(connection.arn)
+
+    def create_destination(props: dict[str, Any], name: str, account: str, region: str) -> str:
+        described = events_backends[account][region].create_api_destination(
+            name=props.get("Name", name),
+            description=props.get("Description", ""),
+            connection_arn=props["ConnectionArn"],
+            invocation_endpoint=props["InvocationEndpoint"],
+            invocation_rate_limit_per_second=props.get("InvocationRateLimitPerSecond", 300),
+            http_method=props["HttpMethod"],
+        )
+        return str(described["ApiDestinationArn"])
+
+    makers = {"AWS::Events::Connection": create_connection, "AWS::Events::ApiDestination": create_destination}
+    already = parsing.get_model_map()
+    for resource_type, maker in makers.items():
+        if resource_type in already:
+            continue
+
+        def create(
+            cls: Any,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            _maker: Any = maker,
+            _type: str = resource_type,
+            **kwargs: Any,
+        ) -> _EventsArnResource:
+            props = cloudformation_json.get("Properties", {})
+            name = resource_name[-64:]
+            arn = _maker(props, name, account_id, region_name)
+            return _EventsArnResource(kwargs.get("LogicalId", resource_name), _type, name, arn)
+
+        type(
+            "Local" + resource_type.replace("::", ""),
+            (CloudFormationModel,),
+            {
+                "cloudformation_type": staticmethod(lambda _t=resource_type: _t),
+                "cloudformation_name_type": staticmethod(lambda: "Name"),
+                "has_cfn_attr": classmethod(lambda cls, attr: attr == "Arn"),
+                "create_from_cloudformation_json": classmethod(create),
+                "update_from_cloudformation_json": classmethod(
+                    lambda cls, original_resource, *args, **kwargs: original_resource
+                ),
+                "delete_from_cloudformation_json": classmethod(lambda cls, *args, **kwargs: None),
+                "is_created": lambda self: True,
+            },
+        )
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()

@@ -158,3 +158,34 @@ def patch_events_jsonpath_cache() -> None:
         raise MotoInternalsChanged("EventTemplateParser.parse no longer imports jsonpath_ng.ext.parse")
     original = getattr(jsonpath_ng.ext.parse, "__wrapped__", jsonpath_ng.ext.parse)
     jsonpath_ng.ext.parse = memoised_jsonpath_parse(original)
+
+
+def is_api_destination(arn: str) -> bool:
+    return ":api-destination/" in arn and arn.startswith("arn:") and ":events:" in arn
+
+
+def patch_events_api_destination_targets() -> None:
+    """moto lacks: API destination targets that do not break ``PutEvents``.
+
+    moto renders an ``InputTransformer`` for such a target with a parser that leaves string
+    values unquoted, so a template like ``{"review_id":<id>}`` raises and the whole PutEvents
+    call (the workflow's outcome) fails; even without one, it calls the endpoint only when
+    ``MOTO_EVENTS_INVOKE_HTTP`` is set, without a body. The patch leaves API destination targets
+    out of moto's delivery: the local runtime delivers them (``reviewflow_local.storefront``),
+    rendering the payload, headers, retries and dead-letter queue as EventBridge does.
+    """
+    from moto.events.models import Rule
+
+    current = require(Rule, "send_to_targets")
+
+    def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+        if not any(is_api_destination(str(t.get("Arn", ""))) for t in self.targets):
+            current(self, original_event, transform_input)
+            return
+        others = copy.copy(self)
+        others.targets = [t for t in self.targets if not is_api_destination(str(t.get("Arn", "")))]
+        if others.targets:
+            current(others, original_event, transform_input)
+
+    send_to_targets.__wrapped__ = current  # type: ignore[attr-defined]
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment]

@@ -96,7 +96,8 @@ def test_safe_path_enters_every_auto_step_once_and_publishes() -> None:
 def test_harmful_path_stops_before_the_model() -> None:
     walked = _walk("harmful")
     assert "ReviewIsHarmful" in walked.states
-    assert "DetectSentiment" not in walked.states
+    # The sentiment runs speculatively beside the scoring (billed), but no reply is drafted.
+    assert "AdoptSentiment" not in walked.states and "GenerateResponse" not in walked.states
     assert walked.transitions < _walk("safe").transitions
 
 
@@ -108,7 +109,7 @@ def test_human_paths_enter_their_wait_for_token_task() -> None:
 def test_a_failing_task_is_billed_for_every_retry_then_caught() -> None:
     walked = _walk("failed")
     retrier = next(
-        r for r in ASL["States"]["GenerateResponse"]["Retry"] if "ProviderThrottledError" in r["ErrorEquals"]
+        r for r in walked.specs["GenerateResponse"]["Retry"] if "ProviderThrottledError" in r["ErrorEquals"]
     )
     assert walked.attempts["GenerateResponse"] == 1 + retrier["MaxAttempts"]
     assert "GenerateResponseFailed" in walked.states

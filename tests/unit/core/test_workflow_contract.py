@@ -16,6 +16,7 @@ import pytest
 from pydantic import BaseModel
 
 from reviewflow import errors
+from reviewflow.domain.insights import InsightsRequest
 from reviewflow.domain.publish_gate import band_of
 from reviewflow.errors import RETRYABLE_ERROR_NAMES, ProviderThrottledError, ProviderTimeoutError
 from reviewflow.handlers import HANDLER_MODULES
@@ -37,7 +38,19 @@ from reviewflow.models.steps import (
 ROOT = Path(__file__).resolve().parents[3]
 ASL_PATH = ROOT / "statemachines" / "review_response.asl.json"
 ASL = json.loads(ASL_PATH.read_text())
-STATES: dict[str, dict] = ASL["States"]
+
+
+def _all_states(states: dict[str, dict]) -> dict[str, dict]:
+    """Every state, with the ones inside Parallel branches (names are unique across the machine)."""
+    found: dict[str, dict] = {}
+    for name, state in states.items():
+        found[name] = state
+        for branch in state.get("Branches", []):
+            found.update(_all_states(branch["States"]))
+    return found
+
+
+STATES: dict[str, dict] = _all_states(ASL["States"])
 
 REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "${ValidateReviewFunctionArn}": ValidateRequest,
@@ -45,6 +58,7 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "${DetectSentimentFunctionArn}": SentimentRequest,
     "${GenerateResponseFunctionArn}": ResponseRequest,
     "${BuildOutcomeFunctionArn}": OutcomeRequest,
+    "${ExtractInsightsFunctionArn}": InsightsRequest,
 }
 
 
@@ -106,6 +120,9 @@ def test_result_paths_are_fields_of_the_workflow_state() -> None:
         if isinstance(s.get("ResultPath"), str) and s["ResultPath"] != "$"
     }
     runtime_only = {"settings", "outcome", "outcome_error", "published", "publish_error"}
+    # The speculative sentiment (and its error) is kept out of WorkflowState on purpose: it is only
+    # adopted, as ``sentiment``, once the review is cleared; a harmful outcome never carries it.
+    runtime_only |= {"speculative_sentiment", "speculative_sentiment_error", "insights_error"}
     assert paths - runtime_only <= set(WorkflowState.model_fields)
 
 
@@ -121,7 +138,7 @@ def test_choices_read_fields_the_models_write() -> None:
     for state in STATES.values():
         for rule in _rules(state.get("Choices", [])):
             parts = rule["Variable"].removeprefix("$.").split(".")
-            if parts[0] in owners and len(parts) > 1:  # "$.response_decision" alone: IsPresent
+            if parts[0] in owners and len(parts) > 1:
                 assert parts[1] in owners[parts[0]].model_fields, rule["Variable"]
 
 
@@ -155,7 +172,8 @@ def test_thresholds_are_never_literals() -> None:
 
 
 def test_every_state_is_reachable_and_every_next_exists() -> None:
-    seen, todo = set(), [ASL["StartAt"]]
+    seen: set[str] = set()
+    todo = [ASL["StartAt"]]
     while todo:
         name = todo.pop()
         if name in seen:
@@ -164,6 +182,7 @@ def test_every_state_is_reachable_and_every_next_exists() -> None:
         state = STATES[name]
         targets = [state.get("Next"), state.get("Default")]
         targets += [c["Next"] for c in state.get("Choices", []) + state.get("Catch", [])]
+        targets += [branch["StartAt"] for branch in state.get("Branches", [])]
         todo += [t for t in targets if t]
     assert seen == set(STATES)
 
@@ -219,6 +238,20 @@ def _function_substitution(state: dict) -> str | None:
     return match.group(1) if match else None
 
 
+#: The insight branch runs beside the reply and the Parallel waits for it, so it retries once, on
+#: throttling only: a slow or failing extractor must never delay the reply by the full policy.
+INSIGHT_TASK_RETRY: list[dict[str, Any]] = [
+    {
+        "ErrorEquals": [THROTTLED, "Lambda.TooManyRequestsException"],
+        "IntervalSeconds": 1,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 1,
+        "JitterStrategy": "FULL",
+    }
+]
+BOUNDED_TASKS = {"ExtractInsights"}
+
+
 def _lambda_tasks() -> list[tuple[str, dict]]:
     return [(name, s) for name, s in STATES.items() if _function_substitution(s)]
 
@@ -234,6 +267,8 @@ def test_every_lambda_task_retries_with_the_canonical_policy(name: str, state: d
     expected, which = (
         (TASK_TOKEN_RETRY, "TASK_TOKEN_RETRY") if waits else (LAMBDA_TASK_RETRY, "LAMBDA_TASK_RETRY")
     )
+    if name in BOUNDED_TASKS:
+        expected, which = INSIGHT_TASK_RETRY, "INSIGHT_TASK_RETRY"
     assert _policy(state.get("Retry", [])) == _policy(expected), (
         f"{name}: its Retry is not {which}; change the state (or the policy, for every task) — "
         f"found {json.dumps(state.get('Retry'), indent=1)}"
@@ -339,14 +374,20 @@ def stack_handlers() -> dict[str, str]:
     import aws_cdk as cdk
 
     from stacks.config import ReviewflowConfig
+    from aws_cdk import aws_events as events
+
     from stacks.constructs.functions import Functions
+    from stacks.constructs.insights import Insights
 
     context = json.loads((ROOT / "cdk.json").read_text())["context"]
     app = cdk.App(context={**context, "aws:cdk:disable-asset-staging": True})
     stack = cdk.Stack(app, "HandlerMap")
-    functions = Functions(stack, "Functions", config=ReviewflowConfig.from_context(app.node))
+    config = ReviewflowConfig.from_context(app.node)
+    functions = Functions(stack, "Functions", config=config)
+    bus = events.EventBus(stack, "Bus")
+    insights = Insights(stack, "Insights", config=config, functions=functions, bus=bus)
     found = {}
-    for key, function in functions.workflow_tasks.items():
+    for key, function in {**functions.workflow_tasks, **insights.workflow_tasks}.items():
         handler = stack.resolve(function.node.default_child.handler)
         match = re.fullmatch(r"reviewflow\.handlers\.(\w+)\.handler", handler)
         assert match, f"${{{key}}} runs {handler}, which is no reviewflow handler"
