@@ -372,10 +372,9 @@ def stack_handlers() -> dict[str, str]:
     """``ScoreToxicityFunctionArn`` -> ``score_toxicity``, as the CDK app wires it: the stack hands
     ``Functions.workflow_tasks`` to the workflow, whose keys are the definition substitutions."""
     import aws_cdk as cdk
-
-    from stacks.config import ReviewflowConfig
     from aws_cdk import aws_events as events
 
+    from stacks.config import ReviewflowConfig
     from stacks.constructs.functions import Functions
     from stacks.constructs.insights import Insights
 
