@@ -135,6 +135,15 @@ class ReviewflowConfig(BaseModel):
     insights_model_id: str | None = DEFAULT_INSIGHTS_MODEL_ID
     insights_prompt_version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     insights_ttl_days: int = Field(default=365, ge=1, le=3650)
+    # The insights report: an EventBridge schedule (Mondays 06:00 UTC by default) aggregating the
+    # period of insights_report_period_days before it, emailed to product_team_emails (none: the
+    # topic exists without subscribers, the report is still written to the reports bucket).
+    insights_report_schedule: str = Field(
+        default="cron(0 6 ? * MON *)",
+        pattern=r"^(cron\([^()]{9,}\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\))$",
+    )
+    insights_report_period_days: int = Field(default=7, ge=1, le=92)
+    product_team_emails: list[str] = Field(default_factory=list, max_length=20)
 
     @field_validator("insights_model_id")
     @classmethod
@@ -165,6 +174,22 @@ class ReviewflowConfig(BaseModel):
         if self.llm_provider == "openai" and "insights_model_id" not in self.model_fields_set:
             return self.model_id
         return self.insights_model_id or self.model_id
+
+    @field_validator("product_team_emails", mode="before")
+    @classmethod
+    def _emails_from_text(cls, value: Any) -> Any:
+        # ``-c reviewflow:product_team_emails=a@x.com,b@x.com`` arrives as text; cdk.json may give a list.
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("product_team_emails")
+    @classmethod
+    def _emails(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _EMAIL.match(value):
+                raise ValueError(f"{value!r} is not an email address")
+        return list(dict.fromkeys(values))
 
     @field_validator("reviewer_email", "alarm_email")
     @classmethod

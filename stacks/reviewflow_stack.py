@@ -44,7 +44,14 @@ class ReviewflowStack(Stack):
         )
         review_events = ReviewEvents(self, "Events", bus_name=f"{prefix}-reviews")
         functions = Functions(self, "Functions", config=config)
-        insights = Insights(self, "Insights", config=config, functions=functions, bus=review_events.bus)
+        insights = Insights(
+            self,
+            "Insights",
+            config=config,
+            functions=functions,
+            bus=review_events.bus,
+            topic_key=notifications.key,
+        )
         api = ApprovalsApi(
             self,
             "ApprovalsApi",
@@ -86,7 +93,11 @@ class ReviewflowStack(Stack):
             "Monitoring",
             state_machine=workflow.state_machine,
             dead_letter_queue=review_events.dead_letter_queue,
-            functions={**functions.all, "extract_insights": insights.function},
+            functions={
+                **functions.all,
+                "extract_insights": insights.function,
+                "insights_report": insights.report_function,
+            },
             alarm_topic=notifications.alarm_topic,
             prefix=prefix,
         )
@@ -102,6 +113,9 @@ class ReviewflowStack(Stack):
         CfnOutput(self, "EvaluationBucketName", value=evaluation.bucket.bucket_name)
         CfnOutput(self, "EvaluationStateMachineArn", value=evaluation.state_machine.state_machine_arn)
         CfnOutput(self, "InsightsTableName", value=insights.table.table_name)
+        CfnOutput(self, "InsightsReportBucketName", value=insights.reports_bucket.bucket_name)
+        CfnOutput(self, "InsightsReportFunctionName", value=insights.report_function.function_name)
+        CfnOutput(self, "ProductTeamTopicArn", value=insights.product_team_topic.topic_arn)
 
         # Storefront delivery (API destinations): only when the configuration names an endpoint.
         if config.storefront is not None and config.storefront.enabled:

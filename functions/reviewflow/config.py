@@ -73,6 +73,10 @@ class RuntimeSettings(BaseModel):
     insights_table: str = ""
     insights_ttl_days: int = Field(default=365, ge=1)
     event_bus_name: str = ""
+    # The insights report job: where it writes the report, whom it emails, how long a period is.
+    insights_report_bucket: str = ""
+    insights_report_period_days: int = Field(default=7, ge=1, le=92)
+    product_team_topic_arn: str = ""
 
     @property
     def effective_sentiment_model_id(self) -> str:

@@ -1,6 +1,6 @@
 """``reviewflow run``, ``serve``, ``soak`` and ``eval``: the whole pipeline, on this machine (offline
-unless ``--llm``/``--toxicity`` name a model server or real AWS); ``model-standin`` serves a scripted
-stand-in for a model server."""
+unless ``--llm``/``--toxicity`` name a model server or real AWS); ``insights`` shows a run's product
+insights report; ``model-standin`` serves a scripted stand-in for a model server."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from reviewflow.contracts import INPUT_DETAIL_TYPE, LocalEnvVar
-from reviewflow_local import cli_serve, commands, evaluation, model_standin_cli
+from reviewflow_local import cli_serve, commands, evaluation, insights_cli, model_standin_cli
 from reviewflow_local.cli_checks import CliError
 from reviewflow_local.faults import FaultPlan
 from reviewflow_local.model_choice import add_model_options
@@ -85,11 +85,14 @@ COMMANDS = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="reviewflow", description="The whole reviewflow pipeline, offline, on this machine.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{run,serve,soak,eval,model-standin}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="{run,serve,soak,eval,insights,model-standin}"
+    )
     options = {"run": _run_options, "serve": _serve_options, "soak": _soak_options}
     for name, (summary, description) in COMMANDS.items():
         options[name](sub.add_parser(name, help=summary, description=description))
     evaluation.add_parser(sub, seconds=_positive_seconds)
+    insights_cli.add_parser(sub)
     model_standin_cli.add_parser(sub, port=_port)
     return parser
 

@@ -29,6 +29,8 @@ from reviewflow_local.cli_checks import (
 )
 from reviewflow_local.console import Progress, providers_answered, run_totals, summary_table
 from reviewflow_local.decider import ApprovalDecider, always
+from reviewflow_local.deployment import LocalPipelineError
+from reviewflow_local.insights_local import run_report, save_report
 from reviewflow_local.model_checks import check_models
 from reviewflow_local.model_choice import ModelChoice, resolve_model_choice
 from reviewflow_local.pipeline import LocalPipeline, outcome_key
@@ -191,6 +193,22 @@ def _drive(
         why = "interrupted" if interrupted else "timed out"
         print(f"reviewflow: {why}; no outcome yet for: {', '.join(missing[:20])}", file=sys.stderr)
         return 1
+    return _insights_report(pipeline)
+
+
+def _insights_report(pipeline: LocalPipeline) -> int:
+    """Run the deployed report job over this run's feedback and keep what it wrote (0 when it ran)."""
+    try:
+        local = run_report(pipeline)
+    except LocalPipelineError as exc:
+        print(f"reviewflow: {exc}", file=sys.stderr)
+        return 1
+    markdown, _ = save_report(local, pipeline.workdir)
+    totals = local.report.totals
+    print(
+        f"Insights report: {markdown} ({totals.products} products, {totals.issue_mentions} issue mentions; "
+        "`reviewflow insights` shows it with a chart)"
+    )
     return 0
 
 

@@ -10,16 +10,19 @@ tests and by a person (``reviewflow model-standin``), without downloading a mode
 It speaks the subset of the API the adapter uses: ``GET /v1/models`` and
 ``POST /v1/chat/completions`` (any path prefix before ``/models`` or ``/chat/completions`` is
 accepted, so any base URL on this host works). Each call is classified as a ``sentiment`` call
-(the system prompt asks for the sentiment JSON shape), a ``judge`` call, or a ``reply`` call, and
-answered by the first matching rule of its script; with no rule matching, by a built-in answer:
+(the system prompt asks for the sentiment JSON shape), an ``insights`` call (the product-feedback
+JSON shape), a ``judge`` call, or a ``reply`` call, and answered by the first matching rule of its
+script; with no rule matching, by a built-in answer:
 
 - sentiment: the label read from the star rating in the prompt (1-2 NEGATIVE, 3 MIXED, 4-5
   POSITIVE, none NEUTRAL), with a reason saying so;
 - reply: a short courteous reply naming the reviewer and product as the prompt gives them, sorry
   and pointing to customer support when the rating or label is low, thankful otherwise;
+- insights: an empty list of aspects (naming aspects would mean reading the review, which the
+  stand-in does not pretend to do; script one if a test needs it);
 - judge: HTTP 501 (a grade the stand-in made up would mislead; script one if a test needs it).
 
-A script is a JSON array (or JSON lines) of rules: ``{"step": "sentiment"|"reply"|"judge"|"any",
+A script is a JSON array (or JSON lines) of rules: ``{"step": "sentiment"|"insights"|"reply"|"judge"|"any",
 "contains": "text in the prompt", "reply": "answer text", "times": 1,
 "status": 200, "hang": false, "finish_reason": "stop"}``. ``times`` limits how often a rule
 answers (default: always); ``status`` other than 200 answers with that HTTP error; ``hang`` holds
@@ -47,7 +50,7 @@ FINGERPRINT = "reviewflow-model-standin"
 STAND_IN_HEADER = "X-Reviewflow-Stand-In"
 STAND_IN_NOTICE = "scripted answers from reviewflow's model stand-in, not a language model"
 DEFAULT_MODEL = "reviewflow-standin"
-STEPS = ("sentiment", "reply", "judge", "any")
+STEPS = ("sentiment", "insights", "reply", "judge", "any")
 _RATING = re.compile(r"Star rating[^:\n]*:\s*([1-5])\b")
 _FIELD = re.compile(r"^(Product name|Reviewer name|Detected sentiment):\s*(.*)$", re.MULTILINE)
 _NOT_GIVEN = "(not given)"
@@ -150,6 +153,8 @@ def classify(system: str) -> str:
     """Which step of the pipeline sent the call, read from its system prompt."""
     if '"sentiment"' in system and "POSITIVE" in system:
         return "sentiment"
+    if '{"insights": [' in system:
+        return "insights"
     if "<candidate_reply>" in system:
         return "judge"
     return "reply"
@@ -166,6 +171,8 @@ def builtin_answer(step: str, prompt: str) -> str:
             label = "NEGATIVE" if rating <= 2 else "MIXED" if rating == 3 else "POSITIVE"
             why = f"the reviewer gave {rating} of 5 stars"
         return json.dumps({"sentiment": label, "reason": f"Stand-in answer: {why}."})
+    if step == "insights":
+        return json.dumps({"insights": []})
     fields = {name: value.strip() for name, value in _FIELD.findall(prompt)}
     reviewer = fields.get("Reviewer name", _NOT_GIVEN)
     product = fields.get("Product name", _NOT_GIVEN)

@@ -18,20 +18,29 @@ APPROVAL_ITEMS_ONLY = items_under("approval#")
 REVIEW_CLAIMS_ONLY = items_under("review#")
 
 
+def record_table(scope: Construct, *, ttl_attribute: str, sort_key: bool = False) -> dynamodb.Table:
+    """A table of records the stack must not lose: on demand, point-in-time recovery, encrypted,
+    expiring through ``ttl_attribute``, string keys ``pk`` (and ``sk``), kept on stack deletion.
+
+    ``Table`` (not ``TableV2``): TableV2 synthesizes a GlobalTable, which the local runtime cannot
+    deploy."""
+    return dynamodb.Table(
+        scope,
+        "Table",
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING) if sort_key else None,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        time_to_live_attribute=ttl_attribute,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        encryption=dynamodb.TableEncryption.AWS_MANAGED,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
 class ApprovalsTable(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        # ``Table`` (not ``TableV2``): TableV2 synthesizes a GlobalTable, which the local runtime cannot
-        # deploy. Kept on stack deletion: it holds the decision audit records.
-        self.table = dynamodb.Table(
-            self,
-            "Table",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="expires_at",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        # Kept on stack deletion: it holds the decision audit records.
+        self.table = record_table(self, ttl_attribute="expires_at")

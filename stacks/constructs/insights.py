@@ -1,29 +1,43 @@
-"""Product insights: the insights table and the ExtractInsights function, granted only what it does.
+"""Product insights: the insights table, the ExtractInsights function, and the report job (its
+schedule, its bucket, the product team's topic), each function granted only what it does.
 
-The function (built in the shared style by ``Functions.build``) writes the table's two item kinds
-(``product#<id>`` feedback, the ``products`` markers; layout in ``reviewflow.models.insights``),
-publishes ``PRODUCT_FEEDBACK_EXTRACTED`` on the reviews bus, and, with Bedrock, invokes the
-insights model only. The workflow invokes it from the insight branch of its Parallel.
+ExtractInsights (built in the shared style by ``Functions.build``) writes the table's two item
+kinds (``product#<id>`` feedback, the ``products`` markers; layout in
+``reviewflow.models.insights``), publishes ``PRODUCT_FEEDBACK_EXTRACTED`` on the reviews bus,
+and, with Bedrock, invokes the insights model only. The workflow invokes it from the insight
+branch of its Parallel.
+
+InsightsReport runs on an EventBridge schedule (weekly by default): it queries the same two key
+families (never scans, never writes the table), writes ``reports/<period>/insights.{md,json}`` to
+the reports bucket, and publishes the summary to the product team's topic.
 """
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
-from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from reviewflow.contracts import EnvVar
 from stacks.config import ReviewflowConfig
+from stacks.constructs.approvals_table import record_table
 from stacks.constructs.bedrock import grant_invoke_models
 from stacks.constructs.functions import Functions, FunctionSpec
 from stacks.nag import acknowledge
 
 #: Shorter than the reply branch's first model call: the Parallel waits for this branch.
 SPEC = FunctionSpec("extract_insights", "Extracts product feedback from a cleared review", 15)
+#: Reads a few thousand items per product at most; five minutes leaves room for a large catalogue.
+REPORT_SPEC = FunctionSpec("insights_report", "Builds and emails the periodic product insights report", 300)
 ITEM_KEYS = ["product#*", "products"]
+REPORTS_FOLDER = "reports"
 
 
 class Insights(Construct):
@@ -35,23 +49,11 @@ class Insights(Construct):
         config: ReviewflowConfig,
         functions: Functions,
         bus: events.IEventBus,
+        topic_key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        # ``Table`` (not ``TableV2``, which the local runtime cannot deploy). Kept on stack deletion:
-        # it is the product team's record of what customers said.
-        self.table = dynamodb.Table(
-            self,
-            "Table",
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            time_to_live_attribute="ttl",
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        # Kept on stack deletion: it is the product team's record of what customers said.
+        self.table = record_table(self, ttl_attribute="ttl", sort_key=True)
         environment: dict[EnvVar, str] = {
             **functions.llm_environment(),
             EnvVar.INSIGHTS_TABLE: self.table.table_name,
@@ -85,11 +87,95 @@ class Insights(Construct):
             "no resource-level permissions, so CDK grants them on '*'.",
         )
 
+        self._report_job(config, functions, topic_key)
+
         acknowledge(
             self,
             "AwsSolutions-L1",
             "The runtime is pinned (python_version) with the Powertools layer, as for every function of "
             "the stack (see the Functions construct).",
+        )
+
+    def _report_job(self, config: ReviewflowConfig, functions: Functions, topic_key: kms.IKey) -> None:
+        self.reports_bucket = s3.Bucket(
+            self,
+            "ReportsBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # Reports outlive the stack, like the table they summarise.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.reports_bucket,
+            "AwsSolutions-S1",
+            "The reports bucket holds generated insights reports written only by the report job; "
+            "CloudTrail data events, not server access logs, are its audit trail.",
+        )
+        self.product_team_topic = sns.Topic(
+            self,
+            "ProductTeamTopic",
+            display_name="reviewflow: product insights",
+            master_key=topic_key,
+            enforce_ssl=True,
+        )
+        for email in config.product_team_emails:
+            self.product_team_topic.add_subscription(subscriptions.EmailSubscription(email))
+
+        self.report_function: lambda_.Function = functions.build(
+            REPORT_SPEC,
+            {
+                EnvVar.INSIGHTS_TABLE: self.table.table_name,
+                EnvVar.INSIGHTS_REPORT_BUCKET: self.reports_bucket.bucket_name,
+                EnvVar.INSIGHTS_REPORT_PERIOD_DAYS: str(config.insights_report_period_days),
+                EnvVar.PRODUCT_TEAM_TOPIC_ARN: self.product_team_topic.topic_arn,
+            },
+            scope=self,
+        )
+        report = self.report_function
+        # Queries only, and only the two key families the extractor writes.
+        report.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[self.table.table_arn],
+                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ITEM_KEYS}},
+            )
+        )
+        report.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"],
+                resources=[self.reports_bucket.arn_for_objects(f"{REPORTS_FOLDER}/*")],
+            )
+        )
+        self.product_team_topic.grant_publish(report)
+        bucket_id = Stack.of(self).get_logical_id(self.reports_bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            report.role,  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{REPORTS_FOLDER}/*]",
+            "The report's object keys are made at run time from the period's end, so the grant names the "
+            "reports/ folder of the reports bucket.",
+        )
+        acknowledge(
+            report.role,  # type: ignore[arg-type]
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "Publishing to the encrypted topic needs a data key from the topic's KMS key; the grant names "
+            "that one key, the wildcard only covers the GenerateDataKey variants.",
+        )
+        acknowledge(
+            report.role,  # type: ignore[arg-type]
+            "AwsSolutions-IAM5[Resource::*]",
+            "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support "
+            "no resource-level permissions, so CDK grants them on '*'.",
+        )
+        # One schedule for the whole catalogue. EventBridge retries a failed invocation (twice, within
+        # an hour); a run that still fails raises the function's error alarm (Monitoring).
+        self.report_rule = events.Rule(
+            self,
+            "ReportSchedule",
+            description="reviewflow: the periodic product insights report",
+            schedule=events.Schedule.expression(config.insights_report_schedule),
+            targets=[targets.LambdaFunction(report, retry_attempts=2, max_event_age=Duration.hours(1))],
         )
 
     @property

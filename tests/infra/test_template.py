@@ -34,6 +34,14 @@ def logical_id(template: dict[str, Any], type_: str, prefix: str) -> str:
     return found[0]
 
 
+def input_rule(synthesized: Synthesized) -> dict[str, Any]:
+    """The rule that starts the workflow (the insights report's schedule is the other rule)."""
+    rule: dict[str, Any] = synthesized.template["Resources"][
+        logical_id(synthesized.template, "AWS::Events::Rule", "EventsNewReviewRule")
+    ]
+    return rule
+
+
 def statements(template: dict[str, Any], role_prefix: str) -> list[dict[str, Any]]:
     """Every statement of the policies attached to the role whose logical id starts with the prefix."""
     role = logical_id(template, "AWS::IAM::Role", role_prefix)
@@ -72,7 +80,7 @@ def walk_states(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def test_rule_matches_only_posted_reviews_from_the_configured_source(synthesized: Synthesized) -> None:
-    rule = synthesized.one("AWS::Events::Rule")["Properties"]
+    rule = input_rule(synthesized)["Properties"]
     assert rule["EventPattern"] == {"source": ["reviews.storefront"], "detail-type": ["NEW_REVIEW_POSTED"]}
     assert rule["EventBusName"] == {
         "Ref": logical_id(synthesized.template, "AWS::Events::EventBus", "EventsBus")
@@ -82,9 +90,7 @@ def test_rule_matches_only_posted_reviews_from_the_configured_source(synthesized
 def test_outcome_events_never_match_the_rule(synthesized: Synthesized) -> None:
     from moto.events.models import EventPattern
 
-    pattern = EventPattern.load(
-        json.dumps(synthesized.one("AWS::Events::Rule")["Properties"]["EventPattern"])
-    )
+    pattern = EventPattern.load(json.dumps(input_rule(synthesized)["Properties"]["EventPattern"]))
     posted = {"source": "reviews.storefront", "detail-type": "NEW_REVIEW_POSTED", "detail": {}}
     assert pattern.matches_event(posted)
     for detail_type in (
@@ -102,7 +108,7 @@ def test_rule_target_is_the_state_machine_with_retries_and_a_dead_letter_queue(
     synthesized: Synthesized,
 ) -> None:
     template = synthesized.template
-    (target,) = synthesized.one("AWS::Events::Rule")["Properties"]["Targets"]
+    (target,) = input_rule(synthesized)["Properties"]["Targets"]
     assert target["Arn"] == {"Ref": logical_id(template, "AWS::StepFunctions::StateMachine", "Workflow")}
     assert "Input" not in target and "InputPath" not in target and "InputTransformer" not in target
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 8}
@@ -247,9 +253,9 @@ def function(synthesized: Synthesized, name: str) -> dict[str, Any]:
 
 def test_functions_share_one_asset_runtime_layer_tracing_and_json_logs(synthesized: Synthesized) -> None:
     functions = synthesized.resources("AWS::Lambda::Function")
-    # No helper functions (custom resources) anywhere: the pipeline's, the insight branch's one and
-    # the evaluation suite's three.
-    assert len(functions) == len(FUNCTIONS) + 1 + len(EVALUATION_FUNCTIONS)
+    # No helper functions (custom resources) anywhere: the pipeline's, the insight branch's two
+    # (extraction, report job) and the evaluation suite's three.
+    assert len(functions) == len(FUNCTIONS) + 2 + len(EVALUATION_FUNCTIONS)
     code_keys = {json.dumps(f["Properties"]["Code"]) for f in functions.values()}
     assert len(code_keys) == 1
     for name in FUNCTIONS:
@@ -444,7 +450,7 @@ def test_api_has_the_two_approval_routes_throttling_and_access_logs(synthesized:
 def test_topics_are_encrypted_and_the_reviewer_email_is_optional(synthesized: Synthesized) -> None:
     key = logical_id(synthesized.template, "AWS::KMS::Key", "NotificationsTopicKey")
     topics = synthesized.resources("AWS::SNS::Topic")
-    assert len(topics) == 2
+    assert len(topics) == 3  # reviewers, alarms, the product team
     for topic in topics.values():
         assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
     assert synthesized.one("AWS::KMS::Key")["Properties"]["EnableKeyRotation"] is True
@@ -477,9 +483,13 @@ def test_no_custom_resources_or_constructs_the_local_runtime_cannot_deploy(synth
     types = {r["Type"] for r in synthesized.template["Resources"].values()}
     assert not any(t.startswith("Custom::") or t == "AWS::CloudFormation::CustomResource" for t in types)
     assert "AWS::DynamoDB::GlobalTable" not in types
-    # One bucket, the evaluation suite's, without the auto-delete custom resource (moto cannot run it).
-    assert [k for k, r in synthesized.template["Resources"].items() if r["Type"] == "AWS::S3::Bucket"] == [
-        logical_id(synthesized.template, "AWS::S3::Bucket", "EvaluationBucket")
+    # Two buckets, the evaluation suite's and the insights reports', without the auto-delete custom
+    # resource (moto cannot run it).
+    assert sorted(
+        k for k, r in synthesized.template["Resources"].items() if r["Type"] == "AWS::S3::Bucket"
+    ) == [
+        logical_id(synthesized.template, "AWS::S3::Bucket", "EvaluationBucket"),
+        logical_id(synthesized.template, "AWS::S3::Bucket", "InsightsReportsBucket"),
     ]
 
 

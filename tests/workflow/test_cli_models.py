@@ -139,7 +139,13 @@ def test_run_through_a_model_server_renders_the_prompts_repairs_json_and_gates_r
         )
         assert call.system == rendered.system and call.model == DEFAULT_MODEL
     with_sentiment = {rid for rid, e in outcomes.items() if e["detail"].get("sentiment")}
-    assert set(expected_sentiment[c.prompt] for c in sentiment_calls) == with_sentiment
+    # Sentiment runs speculatively beside the review's toxicity scoring: every outcome with a
+    # sentiment had its call, and a review that was not cleared paid one whose result was discarded.
+    called = {expected_sentiment[c.prompt] for c in sentiment_calls}
+    assert with_sentiment <= called
+    discarded = called - with_sentiment
+    assert discarded, "no review was stopped before its reply"
+    assert all(outcomes[rid]["detail-type"] != OutcomeType.RESPONSE_CREATED for rid in discarded)
     expected_reply = {
         load_prompt("response", DEPLOYED_PROMPT)
         .render(**review_fields(reviews[rid]), sentiment=outcomes[rid]["detail"]["sentiment"]["sentiment"])

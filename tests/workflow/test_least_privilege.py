@@ -84,10 +84,31 @@ class CallRecorder:
                 action = f"{client.meta.service_model.signing_name}:{operation_name}"
                 action = IAM_ACTIONS.get(action, action)
                 with recorder._lock:
-                    recorder.calls[handler][(action, _call_resource(action, api_params))] += 1
+                    for needed in _needed(action, api_params):
+                        recorder.calls[handler][needed] += 1
             return original(client, operation_name, api_params)
 
         return _make_api_call
+
+
+#: A transaction is authorised item by item: each element needs the action of its single-item call.
+TRANSACT_ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def _needed(action: str, params: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The (IAM action, resource) pairs one call needs."""
+    if action == "dynamodb:TransactWriteItems":
+        return [
+            (TRANSACT_ITEM_ACTIONS[kind], _call_resource("dynamodb:", body))
+            for item in params["TransactItems"]
+            for kind, body in item.items()
+        ]
+    return [(action, _call_resource(action, params))]
 
 
 def _call_resource(action: str, params: dict[str, Any]) -> str | None:

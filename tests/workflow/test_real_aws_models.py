@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import boto3
 import pytest
@@ -26,6 +26,7 @@ from botocore.awsrequest import AWSResponse
 from reviewflow.contracts import OutcomeType
 from reviewflow_local.pipeline import LocalPipeline
 from reviewflow_local.real_aws import RealAwsModels
+from stacks.config import DEFAULT_INSIGHTS_MODEL_ID
 from tests.workflow.conftest import start_stack
 
 #: The response prompt cdk.json deploys (what a run without --response-prompt uses).
@@ -36,6 +37,14 @@ DEPLOYED_PROMPT = CDK_CONTEXT["reviewflow"]["response_prompt_version"]
 REAL_KEY = "AKIAUSERREALKEY00002"
 REAL_REGION = "eu-central-1"
 REAL_HOSTS = {f"bedrock-runtime.{REAL_REGION}.amazonaws.com", f"comprehend.{REAL_REGION}.amazonaws.com"}
+#: What the insight branch's model answers for the first sample review (evidence is verbatim).
+INSIGHT = {
+    "aspect": "handle",
+    "polarity": "positive",
+    "severity": 1,
+    "suggestion": "",
+    "evidence": "the handle stays cool",
+}
 REPLY = "Hi Maria, thank you for your kind review of the Aurora Electric Kettle. We are glad it suits you."
 _SCOPE = re.compile(r"Credential=([^/]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
@@ -52,6 +61,7 @@ class Wire:
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str]] = []  # (host, access key, signing region)
         self.converse_systems: list[str] = []
+        self.converse_models: list[str] = []
 
     def record(self, request: Any, **_: Any) -> None:
         authorization = request.headers.get("Authorization", b"")
@@ -65,11 +75,15 @@ class Wire:
         if "/converse" in request.url:
             system = body["system"][0]["text"]
             self.converse_systems.append(system)
-            text = (
-                json.dumps({"sentiment": "POSITIVE", "reason": "The reviewer is happy with the kettle."})
-                if '"sentiment"' in system
-                else REPLY
-            )
+            self.converse_models.append(unquote(urlsplit(request.url).path.split("/")[2]))
+            if '"sentiment"' in system:
+                text = json.dumps(
+                    {"sentiment": "POSITIVE", "reason": "The reviewer is happy with the kettle."}
+                )
+            elif '"insights"' in system:
+                text = json.dumps({"insights": [INSIGHT]})
+            else:
+                text = REPLY
             document: dict[str, Any] = {
                 "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
                 "stopReason": "end_turn",
@@ -138,7 +152,13 @@ def test_model_calls_reach_real_aws_with_the_users_credentials_and_nothing_else_
     )
     assert detail["review_toxicity"]["provider"] == "comprehend"
     assert detail["response_toxicity"]["provider"] == "comprehend"
-    assert len(wire.converse_systems) == 2  # sentiment, then the reply
+    # Sentiment, the reply and (in the insight branch, beside the reply) the product feedback, on
+    # its own cheaper model. The outcome is built after both branches joined: all three are done.
+    assert len(wire.converse_systems) == 3
+    insights_model = json.loads((project_root / "cdk.json").read_text())["context"]["reviewflow"].get(
+        "insights_model_id", DEFAULT_INSIGHTS_MODEL_ID
+    )
+    assert sorted(wire.converse_models) == sorted([model_id, model_id, insights_model])
 
     real = [(host, key, region) for host, key, region in wire.seen if host in REAL_HOSTS]
     emulated = [(host, key) for host, key, _ in wire.seen if host not in REAL_HOSTS]

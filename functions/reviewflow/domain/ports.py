@@ -142,6 +142,35 @@ class InsightStore(Protocol):
     def put(self, feedback: ProductFeedback, *, ttl_epoch: int) -> None: ...
 
 
+class InsightReader(Protocol):
+    """The report job's view of the insights table (Query only)."""
+
+    def products(self, *, active_since: str) -> list[str]:
+        """Ids of the products with feedback extracted at or after ``active_since``."""
+        ...
+
+    def feedback(self, product_id: str, *, start: str, end: str) -> tuple[list[ProductFeedback], int]:
+        """The product's feedback extracted between ``start`` and ``end`` (a superset of the
+        half-open period: the caller filters), and how many items could not be read."""
+        ...
+
+
+class ReportWriter(Protocol):
+    """Where the insights report is written (the reports bucket)."""
+
+    def put(self, key: str, body: str, *, content_type: str) -> str:
+        """Writes ``body`` at ``key``; returns where it is, e.g. ``s3://bucket/key``."""
+        ...
+
+
+class ReportPublisher(Protocol):
+    """The product team's topic: a subject and a plain-text body."""
+
+    def publish(self, subject: str, body: str) -> str:
+        """Returns the message id."""
+        ...
+
+
 class FeedbackPublisher(Protocol):
     """Publishes ``PRODUCT_FEEDBACK_EXTRACTED`` on the reviews bus."""
 

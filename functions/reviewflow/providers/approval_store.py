@@ -8,6 +8,7 @@ under ``review#`` keys; nothing here reads or writes those.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -16,22 +17,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from reviewflow.errors import ApprovalError, ReviewflowError
 from reviewflow.models.approvals import ApprovalRecord, ApprovalSnapshot, ApprovalStatus, DecisionAudit
 from reviewflow.models.events import Decision
-from reviewflow.providers.aws_errors import ErrorCodes, translate
+from reviewflow.providers import aws_errors
+from reviewflow.providers.aws_errors import translate
 
 KEY_PREFIX = "approval#"
-DYNAMODB_CODES = ErrorCodes(
-    throttling=frozenset(
-        {
-            "ProvisionedThroughputExceededException",
-            "ThrottlingException",
-            "RequestLimitExceeded",
-            "Throttling",
-        }
-    ),
-    transient=frozenset({"InternalServerError", "ServiceUnavailable", "TransactionConflictException"}),
-    misconfigured=frozenset({"ResourceNotFoundException", "AccessDeniedException"}),
-    check="the approvals table and grants",
-)
+DYNAMODB_CODES = replace(aws_errors.DYNAMODB_CODES, check="the approvals table and grants")
 # The audit is stored flat on the item (so a console or a query can read who decided).
 _AUDIT_ATTRIBUTES = tuple(DecisionAudit.model_fields)
 _serializer = TypeSerializer()

@@ -31,6 +31,22 @@ class ErrorCodes:
     check: str = "the resource and the function's grants"
 
 
+#: DynamoDB's codes, for every table adapter (each names its own table with ``dataclasses.replace``).
+DYNAMODB_CODES = ErrorCodes(
+    throttling=frozenset(
+        {
+            "ProvisionedThroughputExceededException",
+            "ThrottlingException",
+            "RequestLimitExceeded",
+            "Throttling",
+        }
+    ),
+    transient=frozenset({"InternalServerError", "ServiceUnavailable", "TransactionConflictException"}),
+    misconfigured=frozenset({"ResourceNotFoundException", "AccessDeniedException"}),
+    check="the table and the function's grants",
+)
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "Unknown"))
 

@@ -3,34 +3,29 @@
 One review's feedback and its product's marker go in one ``TransactWriteItems``: the report job
 lists products from the markers, so a feedback item without its marker would be invisible to it.
 Both writes are idempotent for a re-run of the same review at the same ``extracted_at``.
+
+``DynamoInsightReader`` is the report job's side: the markers (one Query), then each product's
+feedback over a key range (one paginated Query per product); it never scans.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
 from reviewflow.errors import ProviderError
 from reviewflow.models.insights import ProductFeedback
-from reviewflow.providers.aws_errors import ErrorCodes, translate
+from reviewflow.providers import aws_errors
+from reviewflow.providers.aws_errors import translate
 
 PRODUCT_PREFIX = "product#"
 PRODUCTS_PK = "products"
-DYNAMODB_CODES = ErrorCodes(
-    throttling=frozenset(
-        {
-            "ProvisionedThroughputExceededException",
-            "ThrottlingException",
-            "RequestLimitExceeded",
-            "Throttling",
-        }
-    ),
-    transient=frozenset({"InternalServerError", "ServiceUnavailable", "TransactionConflictException"}),
-    misconfigured=frozenset({"ResourceNotFoundException", "AccessDeniedException"}),
-    check="the insights table and grants",
-)
+DYNAMODB_CODES = replace(aws_errors.DYNAMODB_CODES, check="the insights table and grants")
 
 
 def feedback_key(feedback: ProductFeedback) -> dict[str, Any]:
@@ -64,3 +59,55 @@ class DynamoInsightStore:
             )
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "DynamoDB TransactWriteItems", DYNAMODB_CODES, ProviderError) from exc
+
+
+class DynamoInsightReader:
+    """``InsightReader`` on DynamoDB: Query only, on the two key families the extractor writes."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def products(self, *, active_since: str) -> list[str]:
+        """Product ids whose marker says feedback was extracted at or after ``active_since``."""
+        ids = []
+        for item in self._query("pk = :pk", {":pk": {"S": PRODUCTS_PK}}, projection="sk, last_extracted_at"):
+            last = item.get("last_extracted_at", {}).get("S", "")
+            if last >= active_since:
+                ids.append(item["sk"]["S"])
+        return sorted(ids)
+
+    def feedback(self, product_id: str, *, start: str, end: str) -> tuple[list[ProductFeedback], int]:
+        """The product's feedback with sort keys from ``start`` to ``end`` (both ISO 8601 UTC).
+
+        The key range is a superset of ``[start, end)``: the caller filters on the parsed time, so
+        a key written in another ISO form still lands in the right period. An item that no longer
+        parses (written by an older schema, edited by hand) is counted and skipped, not fatal.
+        """
+        records: list[ProductFeedback] = []
+        unreadable = 0
+        values = {":pk": {"S": PRODUCT_PREFIX + product_id}, ":from": {"S": start}, ":to": {"S": end}}
+        for item in self._query("pk = :pk AND sk BETWEEN :from AND :to", values, projection="feedback"):
+            try:
+                records.append(ProductFeedback.model_validate_json(item["feedback"]["S"]))
+            except (KeyError, ValidationError):
+                unreadable += 1
+        return records, unreadable
+
+    def _query(self, condition: str, values: dict[str, Any], *, projection: str) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ProjectionExpression": projection,
+        }
+        while True:
+            try:
+                page = self._client.query(**params)
+            except (ClientError, BotoCoreError) as exc:
+                raise translate(exc, "DynamoDB Query", DYNAMODB_CODES, ProviderError) from exc
+            yield from page.get("Items", [])
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return
+            params["ExclusiveStartKey"] = last

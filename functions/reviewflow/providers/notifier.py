@@ -31,12 +31,16 @@ def plain_text_of(message: EmailMessage) -> str:
     return str(part.get_content())  # type: ignore[attr-defined]
 
 
-def sns_subject(message: EmailMessage) -> str:
+def clean_subject(text: str, *, fallback: str) -> str:
     """SNS subjects: ASCII, no line breaks or control characters, fewer than 100 characters."""
-    subject = " ".join(str(message.get("Subject", "")).split())
+    subject = " ".join(text.split())
     subject = subject.encode("ascii", errors="replace").decode("ascii")
     subject = "".join(ch if ch.isprintable() else "?" for ch in subject)
-    return subject[:MAX_SUBJECT_CHARS] or "Review needed"
+    return subject[:MAX_SUBJECT_CHARS] or fallback
+
+
+def sns_subject(message: EmailMessage) -> str:
+    return clean_subject(str(message.get("Subject", "")), fallback="Review needed")
 
 
 class SnsNotifier:

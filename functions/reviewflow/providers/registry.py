@@ -26,8 +26,11 @@ from reviewflow.domain.ports import (
     EvaluationStore,
     FeedbackPublisher,
     InsightExtractor,
+    InsightReader,
     InsightStore,
     Notifier,
+    ReportPublisher,
+    ReportWriter,
     ResponseWriter,
     SentimentProvider,
     ToxicityProvider,
@@ -369,6 +372,36 @@ def insight_store() -> InsightStore:
     from reviewflow.providers.insights_store import DynamoInsightStore
 
     return DynamoInsightStore(aws_client("dynamodb"), settings.insights_table)
+
+
+@_overridable("insight_reader")
+def insight_reader() -> InsightReader:
+    settings = get_settings()
+    if not settings.insights_table:
+        raise ConfigurationError("REVIEWFLOW_INSIGHTS_TABLE must name the insights table")
+    from reviewflow.providers.insights_store import DynamoInsightReader
+
+    return DynamoInsightReader(aws_client("dynamodb"), settings.insights_table)
+
+
+@_overridable("report_writer")
+def report_writer() -> ReportWriter:
+    settings = get_settings()
+    if not settings.insights_report_bucket:
+        raise ConfigurationError("REVIEWFLOW_INSIGHTS_REPORT_BUCKET must name the reports bucket")
+    from reviewflow.providers.insights_report_store import S3ReportWriter
+
+    return S3ReportWriter(aws_client("s3"), settings.insights_report_bucket)
+
+
+@_overridable("report_publisher")
+def report_publisher() -> ReportPublisher:
+    settings = get_settings()
+    if not settings.product_team_topic_arn:
+        raise ConfigurationError("REVIEWFLOW_PRODUCT_TEAM_TOPIC_ARN must name the product team topic")
+    from reviewflow.providers.insights_report_store import SnsReportPublisher
+
+    return SnsReportPublisher(aws_client("sns"), settings.product_team_topic_arn)
 
 
 @_overridable("feedback_publisher")

@@ -92,6 +92,15 @@ def test_calls_are_classified_by_their_system_prompt() -> None:
             == "reply"
         )
     assert classify(load_prompt("judge", "v1").system.template) == "judge"
+    assert classify(load_prompt("insights", "v1").render(**fields).system) == "insights"
+
+
+def test_the_builtin_insights_answer_names_no_aspect_and_parses() -> None:
+    from reviewflow.domain.insights import parse_insights
+
+    user = load_prompt("insights", "v1").render(**review_fields(REVIEW)).user
+    assert json.loads(builtin_answer("insights", user)) == {"insights": []}
+    assert parse_insights(builtin_answer("insights", user), REVIEW.review_text).insights == []
 
 
 def test_a_rule_answers_first_and_every_request_is_recorded(standin: ModelStandIn) -> None:
