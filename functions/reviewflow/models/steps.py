@@ -30,6 +30,9 @@ from reviewflow.models.replies import Bands, PolicyViolation, ReplyCheck
 
 _Model = TypeVar("_Model", bound=BaseModel)
 
+# The guidance of a "request a new draft" decision: the same bound as HumanDecision.guidance.
+MAX_GUIDANCE_CHARS = 1_000
+
 
 def parse_step_input(model: type[_Model], payload: Any, *, subject: str) -> _Model:
     """The handler's input, or ``InvalidInputError`` naming the bad fields.
@@ -240,6 +243,8 @@ class DecisionForm(_Strict):
     comment: str | None = Field(default=None, max_length=2_000)
     edited_response_text: str | None = Field(default=None, max_length=4_000)
     policy_override_reason: str | None = Field(default=None, max_length=1_000)
+    # "Request a new draft" (RESPONSE stage): required with that decision (``forms.audit_of``).
+    guidance: str | None = Field(default=None, max_length=MAX_GUIDANCE_CHARS)
 
 
 class TaskDecision(HumanDecision):

@@ -373,6 +373,7 @@ def stack_handlers() -> dict[str, str]:
     ``Functions.workflow_tasks`` to the workflow, whose keys are the definition substitutions."""
     import aws_cdk as cdk
     from aws_cdk import aws_events as events
+    from aws_cdk import aws_kms as kms
 
     from stacks.config import ReviewflowConfig
     from stacks.constructs.functions import Functions
@@ -384,7 +385,9 @@ def stack_handlers() -> dict[str, str]:
     config = ReviewflowConfig.from_context(app.node)
     functions = Functions(stack, "Functions", config=config)
     bus = events.EventBus(stack, "Bus")
-    insights = Insights(stack, "Insights", config=config, functions=functions, bus=bus)
+    insights = Insights(
+        stack, "Insights", config=config, functions=functions, bus=bus, topic_key=kms.Key(stack, "TopicKey")
+    )
     found = {}
     for key, function in {**functions.workflow_tasks, **insights.workflow_tasks}.items():
         handler = stack.resolve(function.node.default_child.handler)
