@@ -96,3 +96,26 @@ def test_run_on_the_samples_reaches_one_outcome_per_review(project_root: Path, t
     # One email per human decision, each decided through its link.
     emails = list((tmp_path / "work").rglob("*.eml"))
     assert len(emails) == sum(len(e["detail"].get("human_decisions", [])) for e in events) >= 5
+
+    # The run ends with the deployed report job; its report is in the run folder, and
+    # `reviewflow insights` renders it with its chart.
+    (report_file,) = (tmp_path / "work").rglob("insights.json")
+    report = json.loads(report_file.read_text(encoding="utf-8"))
+    answered = {e["detail"]["review_id"] for e in events if e["detail-type"] == OutcomeType.RESPONSE_CREATED}
+    assert report["schema_version"] == "insights-report/v1"
+    assert report["extractors"] == ["local/aspect-lexicon"]
+    assert 0 < report["totals"]["reviews"] <= len(answered)
+    assert f"Insights report: {report_file.with_suffix('.md')}" in result.stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "reviewflow_local.cli", "insights", str(report_file.parent)],
+        cwd=project_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("# Product insights report")
+    assert report_file.with_suffix(".md").read_text(encoding="utf-8") in shown.stdout
+    assert "reviews raising each issue" in shown.stdout and "\x1b[" not in shown.stdout  # chart, no colour

@@ -146,3 +146,96 @@ def test_a_harmful_review_gets_no_feedback(stack: LocalPipeline) -> None:
     assert "ExtractInsights" not in states and "AdoptSentiment" not in states
     assert "DetectSentiment" in states  # the speculative call, discarded
     assert not [e for e in feedback_events(stack) if e["detail"]["review_id"] == "ins-harmful"]
+
+
+# --- the report job ----------------------------------------------------------------------------
+
+LAMP = {"product_id": "lamp-9", "product_name": "Desk Lamp 9", "rating": 2}
+LAMP_REVIEWS = [
+    {**LAMP, "review_id": "rep-1", "review_text": "The lamp arrived late and the box was crushed."},
+    {
+        **LAMP,
+        "review_id": "rep-2",
+        "review_text": "Terrible delivery, it was two weeks late. The light itself is fine.",
+    },
+]
+
+
+def _product_team_queue(stack: LocalPipeline) -> str:
+    """An SQS queue subscribed (raw) to the product team's topic: what its email subscribers get."""
+    sqs, sns = stack.client("sqs"), stack.client("sns")
+    url = sqs.create_queue(QueueName="test-product-team")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(
+        TopicArn=stack.resources.outputs["ProductTeamTopicArn"],
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return str(url)
+
+
+def test_the_report_job_aggregates_by_product_writes_the_bucket_and_emails_the_team(
+    stack: LocalPipeline,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from reviewflow.domain.clock import iso_utc
+    from reviewflow.providers.insights_store import DynamoInsightStore
+    from reviewflow_local.insights_local import run_report
+
+    queue = _product_team_queue(stack)
+    stack.post_reviews(LAMP_REVIEWS)
+    for review in LAMP_REVIEWS:
+        assert (
+            stack.outcome_for(review["review_id"], timeout=DEADLINE)["detail-type"]
+            == OutcomeType.RESPONSE_CREATED
+        )
+    # A complaint from nine days ago, stored as the extractor stores it: the previous period.
+    before = datetime.now(UTC) - timedelta(days=9)
+    DynamoInsightStore(stack.client("dynamodb"), insights_table(stack)).put(
+        ProductFeedback.model_validate(
+            {
+                **LAMP,
+                "review_id": "rep-old",
+                "extracted_at": iso_utc(before),
+                "extractor": LOCAL_EXTRACTOR_ID,
+                "insights": [
+                    {
+                        "aspect": "smell",
+                        "polarity": "negative",
+                        "severity": 3,
+                        "suggestion": "Find the smell.",
+                        "evidence": "It smells of burnt plastic.",
+                    }
+                ],
+            }
+        ),
+        ttl_epoch=int((before + timedelta(days=365)).timestamp()),
+    )
+
+    local = run_report(stack)
+    lamp = next(p for p in local.report.products if p.product_id == "lamp-9")
+    assert lamp.product_name == "Desk Lamp 9" and lamp.reviews == 2
+    delivery = next(i for i in lamp.issues if i.aspect == "delivery")
+    assert delivery.count == 2 and delivery.new
+    late = "Terrible delivery, it was two weeks late."
+    assert {"The lamp arrived late and the box was crushed.", late} <= set(delivery.evidence)
+    assert lamp.change.previous_reviews == 1 and lamp.change.resolved_issues == ["smell"]
+    # Both objects are in the reports bucket, under the period's own folder.
+    s3 = stack.client("s3")
+    bucket = stack.resources.outputs["InsightsReportBucketName"]
+    stamp = local.published.period.end.replace("-", "").replace(":", "")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"reports/{stamp}/")["Contents"]}
+    assert keys == {f"reports/{stamp}/insights.md", f"reports/{stamp}/insights.json"}
+    assert "## Desk Lamp 9 (lamp-9)" in local.markdown and f"“{late}”" in local.markdown
+    # The product team's email: the summary and where the full report is.
+    messages = stack.client("sqs").receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    (body,) = [m["Body"] for m in messages]
+    assert "Desk Lamp 9 (lamp-9): 2 reviews" in body and "  * delivery: 2 (new)" in body
+    assert body.rstrip().endswith(f"Full report: s3://{bucket}/reports/{stamp}/insights.md")
+
+    # A period that ended before these reviews does not see them.
+    earlier = run_report(stack, period_end=before + timedelta(days=1), period_days=7)
+    old_lamp = next(p for p in earlier.report.products if p.product_id == "lamp-9")
+    assert old_lamp.reviews == 1 and [i.aspect for i in old_lamp.issues] == ["smell"]

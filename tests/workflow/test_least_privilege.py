@@ -20,7 +20,8 @@ recorded call must be granted (action, and resource where it resolves), and ever
 must be recorded or be in ``permission_allowlist.json`` with a written reason. The scenario is a
 soak of every path without faults (approvals approved and rejected through their links at both
 stages, duplicates, invalid reviews), a second click on a decided link, an approval whose
-email cannot be sent, and an evaluation of two candidates over a small golden set.
+email cannot be sent, an evaluation of two candidates over a small golden set, and the insights
+report job over the soak's feedback.
 """
 
 from __future__ import annotations
@@ -272,6 +273,7 @@ def recorded(stack_factory: Any) -> Iterator[tuple[LocalPipeline, CallRecorder]]
         assert report.ok, report.violations
         _second_click(stack)
         _evaluation(stack)
+        _insights_report(stack)
         yield stack, recorder
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
@@ -298,6 +300,13 @@ def _evaluation(stack: LocalPipeline) -> None:
     text = EVALUATION_CASES.read_text(encoding="utf-8")
     run = evaluations.start(text, candidates=candidates, case_count=len(text.splitlines()))
     assert evaluations.wait(run, 300) == "SUCCEEDED"
+
+
+def _insights_report(stack: LocalPipeline) -> None:
+    """The report job over the soak's feedback: Query, two PutObject, one Publish."""
+    from reviewflow_local.insights_local import run_report
+
+    assert run_report(stack).report.totals.reviews > 0
 
 
 def allowlist() -> dict[str, dict[str, str]]:

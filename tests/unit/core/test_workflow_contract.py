@@ -386,7 +386,7 @@ def stack_handlers() -> dict[str, str]:
     functions = Functions(stack, "Functions", config=config)
     bus = events.EventBus(stack, "Bus")
     insights = Insights(
-        stack, "Insights", config=config, functions=functions, bus=bus, topic_key=kms.Key(stack, "TopicKey")
+        stack, "Insights", config=config, functions=functions, bus=bus, topic_key=kms.Key(stack, "Key")
     )
     found = {}
     for key, function in {**functions.workflow_tasks, **insights.workflow_tasks}.items():

@@ -89,7 +89,10 @@ def test_each_command_runs_its_own_handler() -> None:
         (["soak", "--seed", "x"], "reviewflow soak: argument --seed: 'x' is not a whole number"),
         (["run", "--faults", "all:throttle"], "reviewflow run: argument --faults: could not convert"),
         (["run", "a.jsonl", "b.jsonl"], "reviewflow run: unrecognized arguments: b.jsonl"),
-        ([], "reviewflow: the following arguments are required: {run,serve,soak,eval,model-standin}"),
+        (
+            [],
+            "reviewflow: the following arguments are required: {run,serve,soak,eval,insights,model-standin}",
+        ),
         (["eval", "--timeout", "-5"], "reviewflow eval: argument --timeout: '-5' is not a positive number"),
     ],
 )
