@@ -149,12 +149,13 @@ def _new_draft_form(record: ApprovalRecord, *, secret: str) -> str:
         "<p>The reply is written again following your guidance, checked again, and sent back to you. "
         f"{left} new draft{'s' if left != 1 else ''} left for this review.</p>"
         f'<input type="hidden" name="secret" value="{_e(secret)}">'
-        "<label for=reviewer_new_draft>Your name (optional, kept in the audit record)</label>"
+        "<label for=reviewer_new_draft>Requested by (optional, kept in the audit record)</label>"
         '<input type="text" id=reviewer_new_draft name="reviewer" maxlength="200" autocomplete="name">'
         "<label for=guidance>What should the new draft do differently? (required)</label>"
         f'<textarea id=guidance name="guidance" maxlength="{MAX_GUIDANCE_CHARS}" required></textarea>'
         "<div class=actions>"
-        '<button type="submit" name="decision" value="NEW_DRAFT_REQUESTED">Request a new draft</button>'
+        '<button type="submit" name="decision" value="NEW_DRAFT_REQUESTED" class=redraft>'
+        "Request a new draft</button>"
         "</div></section></form>"
     )
 
