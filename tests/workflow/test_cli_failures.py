@@ -170,7 +170,8 @@ def test_a_busy_port_is_refused_before_the_pipeline_boots(reviewflow, busy_port:
         ),
         (
             ["bake"],
-            "reviewflow: argument {run,serve,soak,eval,insights,model-standin}: invalid choice: 'bake' (choose from ",
+            "reviewflow: argument {run,serve,soak,eval,insights,model-standin}: "
+            "invalid choice: 'bake' (choose from ",
         ),
     ],
 )
