@@ -136,6 +136,11 @@ class ReviewflowConfig(BaseModel):
     # Prompt attacks are only detected in input (reviews); a finding sends the review to a person.
     guardrail_prompt_attack_strength: GuardrailStrength | Literal["NONE"] = "HIGH"
 
+    # "Request a new draft" at the RESPONSE stage: how many new drafts a reviewer may ask for in
+    # one execution (0 turns the button off). Each round is one more approval window, which the
+    # ASL's TimeoutSeconds must outlast; capped so the rounds kept in the state stay small.
+    max_draft_rounds: int = Field(default=2, ge=0, le=3)
+
     # Storefront delivery by EventBridge API destinations (None or no endpoint: nothing is created).
     storefront: Annotated[StorefrontConfig | None, BeforeValidator(_storefront_from_text)] = None
 

@@ -186,9 +186,13 @@ class FaultySentiment(_Faulty):
 class FaultyResponseWriter(_Faulty):
     provider = "response"
 
-    def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
+    def write(
+        self, review: ReviewPosted, sentiment: SentimentResult, *, guidance: str | None = None
+    ) -> GeneratedResponse:
         self._maybe_fail(review.review_text)
-        return self._inner().write(review, sentiment)  # type: ignore[no-any-return]
+        if guidance is None:
+            return self._inner().write(review, sentiment)  # type: ignore[no-any-return]
+        return self._inner().write(review, sentiment, guidance=guidance)  # type: ignore[no-any-return]
 
 
 class FaultyInsights(_Faulty):

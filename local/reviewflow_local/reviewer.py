@@ -74,13 +74,23 @@ def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = 
         return PageResult(error.code, url, error.read().decode("utf-8", "replace"))
 
 
-def decision_form(page: str) -> Form:
+def decision_forms(page: str) -> list[Form]:
+    """Every form of the page that posts a decision (Approve/Reject; Request a new draft has its own)."""
     parser = _FormParser()
     parser.feed(page)
-    for form in parser.forms:
-        if form.method == "post" and form.buttons:
+    return [form for form in parser.forms if form.method == "post" and form.buttons]
+
+
+def decision_form(page: str, decision: str | None = None) -> Form:
+    """The form with the ``decision`` button (any decision form when ``None``)."""
+    forms = decision_forms(page)
+    if not forms:
+        raise ValueError("the approval page has no decision form")
+    for form in forms:
+        if decision is None or decision in form.buttons:
             return form
-    raise ValueError("the approval page has no decision form")
+    offered = sorted(value for form in forms for value in form.buttons)
+    raise ValueError(f"the page offers {offered}, not {decision!r}")
 
 
 def decide(
@@ -91,16 +101,16 @@ def decide(
     comment: str | None = None,
     fill: dict[str, str] | None = None,
 ) -> tuple[PageResult, PageResult]:
-    """``GET`` the link, then submit its form with the ``decision`` button (APPROVED/REJECTED).
+    """``GET`` the link, then submit the form that has the ``decision`` button (APPROVED, REJECTED,
+    or NEW_DRAFT_REQUESTED).
 
-    ``fill`` sets other fields the form has (the reply's text, a reason for publishing over a rule).
+    ``fill`` sets other fields the form has (the reply's text, a reason for publishing over a rule,
+    the guidance of a new draft).
     """
     shown = fetch(link, headers={"Sec-Fetch-Site": "none", "Accept": "text/html"})
     if shown.status != 200:
         raise RuntimeError(f"the approval page answered {shown.status}")
-    form = decision_form(shown.body)
-    if decision not in form.buttons:
-        raise ValueError(f"the page offers {sorted(form.buttons)}, not {decision!r}")
+    form = decision_form(shown.body, decision)
     fields = dict(form.fields)
     if reviewer is not None and "reviewer" in fields:
         fields["reviewer"] = reviewer

@@ -68,6 +68,7 @@ class Workflow(Construct):
                 "LowThreshold": _number(config.low_threshold),
                 "HighThreshold": _number(config.high_threshold),
                 "ApprovalTimeoutSeconds": str(config.approval_timeout_seconds),
+                "MaxDraftRounds": str(config.max_draft_rounds),
             }
         )
         self.log_group = logs.LogGroup(
@@ -121,16 +122,18 @@ class Workflow(Construct):
 
     @staticmethod
     def _check_workflow_timeout(definition: dict, config: ReviewflowConfig, path: Path) -> None:
-        """The ASL's own ``TimeoutSeconds`` (its one home) must outlast both human reviews.
+        """The ASL's own ``TimeoutSeconds`` (its one home) must outlast every human review.
 
         A workflow timeout ends an execution without an outcome event, so it is only a backstop:
-        every path must reach its outcome first, including two approvals that both time out.
+        every path must reach its outcome first, including the longest one: the review's approval,
+        the first draft's and one more per new-draft round, each waiting its whole window.
         """
         actual = definition.get("TimeoutSeconds")
-        needed = 2 * config.approval_timeout_seconds + APPROVAL_MARGIN_SECONDS
+        approvals = 2 + config.max_draft_rounds
+        needed = approvals * config.approval_timeout_seconds + APPROVAL_MARGIN_SECONDS
         if not isinstance(actual, int) or actual < needed:
             raise ValueError(
-                f"{path.name} has TimeoutSeconds={actual!r}, but two approvals of "
+                f"{path.name} has TimeoutSeconds={actual!r}, but {approvals} approvals of "
                 f"approval_timeout_seconds={config.approval_timeout_seconds} plus a margin of "
                 f"{APPROVAL_MARGIN_SECONDS} s need at least {needed}: raise TimeoutSeconds in {path.name}"
             )

@@ -41,10 +41,13 @@ def test_low_above_high_is_refused() -> None:
     assert ReviewflowConfig(low_threshold=0.5, high_threshold=0.5, **BEDROCK).low_threshold == 0.5
 
 
-def test_the_asl_workflow_timeout_must_outlast_two_approvals() -> None:
+def test_the_asl_workflow_timeout_must_outlast_every_approval() -> None:
     from stacks.constructs.workflow import Workflow
 
-    config = ReviewflowConfig(approval_timeout_seconds=3600, **BEDROCK)
+    rounds = ReviewflowConfig(approval_timeout_seconds=3600, **BEDROCK)  # 2 new-draft rounds by default
+    with pytest.raises(ValueError, match=r"TimeoutSeconds=10800, but 4 approvals.*need at least 18000"):
+        Workflow._check_workflow_timeout({"TimeoutSeconds": 10800}, rounds, Path("review_response.asl.json"))
+    config = ReviewflowConfig(approval_timeout_seconds=3600, max_draft_rounds=0, **BEDROCK)
     asl = Path("review_response.asl.json")
     with pytest.raises(ValueError, match=r"TimeoutSeconds=7200.*need at least 10800"):
         Workflow._check_workflow_timeout({"TimeoutSeconds": 7200}, config, asl)

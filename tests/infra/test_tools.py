@@ -19,6 +19,7 @@ SUBSTITUTED_VALUES = {
     "LowThreshold": "0.4",
     "HighThreshold": "0.6",
     "ApprovalTimeoutSeconds": "172800",
+    "MaxDraftRounds": "2",
 }
 
 OFFLINE_ENV = {

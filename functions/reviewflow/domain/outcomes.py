@@ -33,6 +33,9 @@ _REASON_MESSAGES = {
         "the reply breaks a reply-policy rule that no reviewer published over with a reason"
     ),
     FailureReason.RESPONSE_UNREVIEWED: "the reply needed a reviewer's approval and had none",
+    FailureReason.NEW_DRAFT_REFUSED: (
+        "a new draft was requested past the configured number of rounds or without guidance"
+    ),
 }
 
 
@@ -52,6 +55,21 @@ def _human(decision: TaskDecision | None) -> HumanDecision | None:
     if decision is None:
         return None
     return HumanDecision.model_validate(decision.model_dump(exclude={"edited_response_text"}))
+
+
+def _decisions(state: WorkflowState) -> list[HumanDecision]:
+    """Every decision a person made, in order: the review's, each new-draft request, the last one.
+
+    The latest response decision is also the newest recorded round when the execution ended right
+    after recording it (a regenerated draft refused as harmful): it is listed once.
+    """
+    rounds = state.draft.rounds() if state.draft is not None else []
+    decisions: list[TaskDecision | None] = [state.review_decision, *(entry.decision for entry in rounds)]
+    recorded = {entry.decision.approval_id for entry in rounds}
+    last = state.response_decision
+    if last is not None and last.approval_id not in recorded:
+        decisions.append(last)
+    return [human for human in map(_human, decisions) if human is not None]
 
 
 def describe_task_error(error: TaskErrorInfo | None, step: str | None) -> tuple[str | None, str]:
@@ -87,6 +105,7 @@ def _common(request: OutcomeRequest, decisions: list[HumanDecision]) -> dict[str
         "review_toxicity": state.review_toxicity,
         "sentiment": sentiment,
         "human_decisions": decisions,
+        "draft_rounds": [entry.as_draft_round() for entry in state.draft.rounds()] if state.draft else [],
     }
     # The last check of a reply text is the one that speaks for it: the gate's, else the draft's.
     last_check = state.reply_check or state.draft_check
@@ -128,7 +147,7 @@ def _failure(state: WorkflowState, common: dict[str, Any]) -> ResponseGeneration
 
 def build_outcome(request: OutcomeRequest) -> OutcomeEvent:
     state: WorkflowState = request.state
-    decisions = [d for d in (_human(state.review_decision), _human(state.response_decision)) if d]
+    decisions = _decisions(state)
     decided_by: Literal["auto", "reviewer"] = "reviewer" if decisions else "auto"
     common = _common(request, decisions) | {"decided_by": decided_by}
     detail: OutcomeDetail

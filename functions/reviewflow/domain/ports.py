@@ -57,9 +57,14 @@ class SentimentProvider(Protocol):
 
 
 class ResponseWriter(Protocol):
+    """Writes a draft reply; with ``guidance`` (sanitised staff instructions) a new draft that
+    follows it, published under the writer's guided prompt version."""
+
     name: str
 
-    def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse: ...
+    def write(
+        self, review: ReviewPosted, sentiment: SentimentResult, *, guidance: str | None = None
+    ) -> GeneratedResponse: ...
 
 
 class ApprovalStore(Protocol):

@@ -40,6 +40,11 @@ _DELIMITER_LOOKALIKE = re.compile(
     re.IGNORECASE,
 )
 _LINE_BREAKS = re.compile(r"\s+")
+#: Staff guidance is cut at this many characters before it reaches a prompt.
+MAX_GUIDANCE_CHARS = 1_000
+# Every control and format character but tab and newline (C0, DEL, C1, bidi overrides, zero-width).
+_GUIDANCE_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def prompts_dir() -> Path:
@@ -104,6 +109,18 @@ def single_line(text: str | None, missing: str = "(not given)") -> str:
     if text is None or not text.strip():
         return missing
     return neutralise(_LINE_BREAKS.sub(" ", text).strip())
+
+
+def staff_guidance(text: str) -> str:
+    """The store staff's guidance for a new draft, ready for its own (trusted) prompt block.
+
+    Trusted as instructions, but still text typed into a form: control and invisible characters
+    are removed, lines are kept, it is capped at ``MAX_GUIDANCE_CHARS``, and delimiter look-alikes
+    are neutralised so pasted review text cannot open or close a block of the prompt.
+    """
+    cleaned = _GUIDANCE_CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    cleaned = _BLANK_LINES.sub("\n\n", cleaned).strip()[:MAX_GUIDANCE_CHARS].strip()
+    return neutralise(cleaned)
 
 
 def review_fields(review: ReviewPosted) -> dict[str, str]:

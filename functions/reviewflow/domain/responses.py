@@ -10,7 +10,7 @@ half sentence. Whether the reply is safe to post is decided later, by the toxici
 from __future__ import annotations
 
 from reviewflow.domain.ports import ChatModel, ResponseWriter
-from reviewflow.domain.prompts import DEFAULT_PROMPT_VERSION, load_prompt, review_fields
+from reviewflow.domain.prompts import DEFAULT_PROMPT_VERSION, load_prompt, review_fields, staff_guidance
 from reviewflow.errors import MalformedModelOutputError
 from reviewflow.models.chat import ChatMessage
 from reviewflow.models.events import ReviewPosted
@@ -18,6 +18,9 @@ from reviewflow.models.steps import GeneratedResponse, ResponseRequest, Sentimen
 from reviewflow.observability import add_metric, get_logger
 
 PROMPT_NAME = "response"
+#: The prompt of every new draft a reviewer asks for (staff guidance in its own trusted block).
+#: The first draft keeps the deployment's ``response_prompt_version``.
+GUIDED_PROMPT_VERSION = "guided-v1"
 # Bedrock's stop reasons; the OpenAI-compatible adapter maps its finish reasons onto these.
 INCOMPLETE_STOP_REASONS = frozenset({"max_tokens", "guardrail_intervened", "content_filtered"})
 _WRAPPING_QUOTES = ('"', "\u201c", "\u201d")
@@ -43,16 +46,27 @@ class LlmResponseWriter:
         max_tokens: int = 400,
         temperature: float = 0.3,
         prompt_version: str = DEFAULT_PROMPT_VERSION,
+        guided_prompt_version: str = GUIDED_PROMPT_VERSION,
     ):
         self._chat_model = chat_model
         self._max_tokens = max_tokens
         self._temperature = temperature
         self._prompt_version = prompt_version
+        self._guided_prompt_version = guided_prompt_version
 
-    def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
-        prompt = load_prompt(PROMPT_NAME, self._prompt_version).render(
-            **review_fields(review), sentiment=sentiment.sentiment
-        )
+    def write(
+        self, review: ReviewPosted, sentiment: SentimentResult, *, guidance: str | None = None
+    ) -> GeneratedResponse:
+        if guidance is None:
+            prompt = load_prompt(PROMPT_NAME, self._prompt_version).render(
+                **review_fields(review), sentiment=sentiment.sentiment
+            )
+        else:
+            prompt = load_prompt(PROMPT_NAME, self._guided_prompt_version).render(
+                **review_fields(review),
+                sentiment=sentiment.sentiment,
+                staff_guidance=staff_guidance(guidance),
+            )
         reply = self._chat_model.converse(
             prompt.system,
             [ChatMessage(role="user", text=prompt.user)],
@@ -73,11 +87,17 @@ class LlmResponseWriter:
 
 
 def generate_response(request: ResponseRequest, writer: ResponseWriter) -> GeneratedResponse:
-    """The GenerateResponse step: a draft reply from the given writer, logged by shape."""
-    response = writer.write(request.review, request.sentiment)
+    """The GenerateResponse step (and RegenerateResponse, with guidance): a draft reply from the
+    given writer, logged by shape. The guidance is passed only for a new draft, so a writer that
+    predates new drafts still writes first drafts."""
+    if request.guidance is not None and request.round > 0:
+        response = writer.write(request.review, request.sentiment, guidance=request.guidance)
+    else:
+        response = writer.write(request.review, request.sentiment)
     get_logger().info(
         "response generated",
         extra={
+            "round": request.round,
             "model_id": response.model_id,
             "prompt_version": response.prompt_version,
             "response_chars": len(response.response_text),

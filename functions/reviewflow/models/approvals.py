@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from reviewflow.models.events import Decision, ReviewPosted, Sentiment, Stage, ToxicityScore
+from reviewflow.models.events import Decision, DraftRound, ReviewPosted, Sentiment, Stage, ToxicityScore
 from reviewflow.models.replies import Bands, PolicyViolation
 from reviewflow.models.team import ReminderSent
 
@@ -20,6 +20,8 @@ class ApprovalStatus(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    # RESPONSE stage: the reviewer asked for a new draft with guidance; that draft is a new approval.
+    NEW_DRAFT_REQUESTED = "NEW_DRAFT_REQUESTED"
     EXPIRED = "EXPIRED"  # the workflow stopped waiting before a decision reached it
 
 
@@ -39,6 +41,16 @@ class ApprovalSnapshot(BaseModel):
     policy_violations: list[PolicyViolation] = Field(default_factory=list)
     policy_version: str | None = None
     bands: Bands | None = None
+    # RESPONSE stage, "request a new draft": this draft's round (0 = the first draft), the
+    # configured limit (the page offers a new draft only while round < max_rounds) and the
+    # earlier rounds (their guidance is shown, escaped, above the form).
+    round: int = Field(default=0, ge=0)
+    max_rounds: int = Field(default=0, ge=0)
+    draft_rounds: list[DraftRound] = Field(default_factory=list)
+
+    @property
+    def new_draft_allowed(self) -> bool:
+        return self.response_text is not None and self.round < self.max_rounds
 
 
 class DecisionAudit(BaseModel):
@@ -58,6 +70,8 @@ class DecisionAudit(BaseModel):
     # The roster entry whose own link decided (proven by their mailbox); None for the anonymous link.
     reviewer_id: str | None = None
     reviewer_verified: bool = False
+    # NEW_DRAFT_REQUESTED only: what the reviewer asked the next draft to do differently.
+    guidance: str | None = None
 
 
 class ApprovalRecord(BaseModel):

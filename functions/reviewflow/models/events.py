@@ -50,6 +50,9 @@ class FailureReason(StrEnum):
     PROVIDER_TIMEOUT = "provider_timeout"
     MALFORMED_MODEL_OUTPUT = "malformed_model_output"
     INTERNAL_ERROR = "internal_error"
+    # A new draft requested past the configured number of rounds, or without guidance: only a
+    # resume that bypassed the approval page can ask for one, so the workflow fails closed.
+    NEW_DRAFT_REFUSED = "new_draft_refused"
 
 
 class Stage(StrEnum):
@@ -267,6 +270,8 @@ class OutcomeDetail(BaseModel):
     model_id: str | None = None
     prompt_version: str | None = None
     human_decisions: list[HumanDecision] = Field(default_factory=list)
+    # Every "request a new draft" round of the RESPONSE stage, oldest first (docs/human-review.md).
+    draft_rounds: list[DraftRound] = Field(default_factory=list)
 
 
 class ResponseCreated(OutcomeDetail):

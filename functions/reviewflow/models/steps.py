@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reviewflow.errors import InvalidInputError
 from reviewflow.models.events import (
@@ -29,6 +29,9 @@ from reviewflow.models.events import (
 from reviewflow.models.replies import Bands, PolicyViolation, ReplyCheck
 
 _Model = TypeVar("_Model", bound=BaseModel)
+
+# The guidance of a "request a new draft" decision: the same bound as HumanDecision.guidance.
+MAX_GUIDANCE_CHARS = 1_000
 
 
 def parse_step_input(model: type[_Model], payload: Any, *, subject: str) -> _Model:
@@ -106,6 +109,16 @@ class SentimentResult(SentimentSummary):
 class ResponseRequest(_Strict):
     review: ReviewPosted
     sentiment: SentimentResult
+    # RegenerateResponse: the staff guidance of a "request a new draft" decision (trusted, but
+    # sanitised before it reaches a prompt) and the round it opens (1 = the first new draft).
+    guidance: str | None = Field(default=None, max_length=1_000)
+    round: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _a_new_draft_has_guidance(self) -> ResponseRequest:
+        if self.round > 0 and not (self.guidance and self.guidance.strip()):
+            raise ValueError("a new draft (round > 0) needs the reviewer's guidance")
+        return self
 
 
 class GeneratedResponse(_Strict):
@@ -119,6 +132,73 @@ class GeneratedResponse(_Strict):
 
 
 # ------------------------------------------------------------------ HumanReview
+
+
+class DraftHistory(BaseModel):
+    """The workflow's record of the "request a new draft" rounds, as its ``RecordDraftRound`` Pass
+    state builds it: the newest round, linking to the ones before (``earlier``).
+
+    Step Functions' JSONPath cannot append to a list, so each round wraps the previous record
+    instead; :func:`draft_rounds_of` reads it back oldest first. Only bounded fields are kept
+    (no second copy of the review or the checked text) to stay far below the 256 KB payload limit.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    round: int = Field(ge=1)
+    decision: TaskDecision
+    response_text: str
+    model_id: str
+    prompt_version: str
+    toxicity: ToxicityScore
+    violations: list[PolicyViolation] = Field(default_factory=list)
+    earlier: DraftHistory | None = None
+
+    def rounds(self) -> list[DraftHistory]:
+        """Every round of this record, oldest first."""
+        found: list[DraftHistory] = []
+        entry: DraftHistory | None = self
+        while entry is not None:
+            found.append(entry)
+            entry = entry.earlier
+        return found[::-1]
+
+    def as_draft_round(self) -> DraftRound:
+        decision = self.decision
+        return DraftRound(
+            round=self.round,
+            guidance=decision.guidance or "",
+            requested_by=decision.reviewer_id if decision.reviewer_verified else None,
+            requested_at=decision.decided_at,
+            approval_id=decision.approval_id,
+            response_text=self.response_text,
+            response_toxicity=self.toxicity,
+            policy_violations=[violation.rule for violation in self.violations],
+            model_id=self.model_id,
+            prompt_version=self.prompt_version,
+        )
+
+
+class DraftState(BaseModel):
+    """``$.draft``: the round of the current draft (0 = the first) and the rounds so far."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    round: int = Field(default=0, ge=0)
+    history: DraftHistory | None = None
+
+    def rounds(self) -> list[DraftHistory]:
+        return self.history.rounds() if self.history is not None else []
+
+
+def draft_rounds_of(value: Any) -> Any:
+    """A ``DraftHistory`` as the workflow passes it (or ``None``) -> the list of ``DraftRound``;
+    a list is left as it is."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [entry.as_draft_round() for entry in DraftHistory.model_validate(value).rounds()]
+    return value
 
 
 class ApprovalRequest(_Strict):
@@ -143,6 +223,12 @@ class ApprovalRequest(_Strict):
     max_rounds: int = Field(default=0, ge=0)
     draft_rounds: list[DraftRound] = Field(default_factory=list)
 
+    @field_validator("draft_rounds", mode="before")
+    @classmethod
+    def _rounds_from_the_workflow(cls, value: Any) -> Any:
+        # The ASL passes its linked ``$.draft.history`` (null before the first new draft).
+        return draft_rounds_of(value)
+
 
 class ApprovalTicket(_Strict):
     approval_id: str
@@ -157,6 +243,8 @@ class DecisionForm(_Strict):
     comment: str | None = Field(default=None, max_length=2_000)
     edited_response_text: str | None = Field(default=None, max_length=4_000)
     policy_override_reason: str | None = Field(default=None, max_length=1_000)
+    # "Request a new draft" (RESPONSE stage): required with that decision (``forms.audit_of``).
+    guidance: str | None = Field(default=None, max_length=MAX_GUIDANCE_CHARS)
 
 
 class TaskDecision(HumanDecision):
@@ -263,6 +351,7 @@ class WorkflowState(BaseModel):
     response_decision: TaskDecision | None = None
     reply_check: ReplyCheck | None = None
     error: TaskErrorInfo | None = None
+    draft: DraftState | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -288,6 +377,8 @@ __all__ = [
     "ApprovalTicket",
     "Decision",
     "DecisionForm",
+    "DraftHistory",
+    "DraftState",
     "GeneratedResponse",
     "OutcomeRequest",
     "OutcomeResult",

@@ -18,6 +18,7 @@ from reviewflow.domain.approvals.decisions import ApprovalView, View
 from reviewflow.models.approvals import ApprovalRecord
 from reviewflow.models.events import Decision, Stage
 from reviewflow.models.replies import ReplyCheck
+from reviewflow.models.steps import MAX_GUIDANCE_CHARS
 from reviewflow.presentation.formatting import (
     STAGE_EFFECT,
     STAGE_QUESTION,
@@ -125,6 +126,8 @@ def review_form(
         '<button type="submit" name="decision" value="REJECTED" class=reject>Reject</button>'
         "</div></section></form>"
     )
+    if record.stage is Stage.RESPONSE:
+        form = _earlier_rounds(record) + form + _new_draft_form(record, secret=secret)
     content = (
         f"<section class=deadline><p><strong>{_e(STAGE_QUESTION[record.stage])}</strong></p>"
         f"<p>{_e(STAGE_EFFECT[record.stage])}</p>"
@@ -137,15 +140,61 @@ def review_form(
     return _document(200, "Review needed", content)
 
 
+def _earlier_rounds(record: ApprovalRecord) -> str:
+    """The guidance given for the drafts before this one (staff text, still escaped)."""
+    rounds = record.snapshot.draft_rounds
+    if not rounds:
+        return ""
+    items = "".join(
+        f"<li>Round {entry.round}: <blockquote>{_e(entry.guidance)}</blockquote></li>" for entry in rounds
+    )
+    return (
+        f"<section><h2>New drafts so far</h2><p>This is new draft {record.snapshot.round} of at most "
+        f"{record.snapshot.max_rounds}. Guidance given for each:</p><ol>{items}</ol></section>"
+    )
+
+
+def _new_draft_form(record: ApprovalRecord, *, secret: str) -> str:
+    """Its own form, so that its required guidance never blocks Approve or Reject; offered only
+    while rounds remain (the POST checks the same)."""
+    snapshot = record.snapshot
+    if not snapshot.new_draft_allowed:
+        return ""
+    left = snapshot.max_rounds - snapshot.round
+    return (
+        f'<form method="post" action="{_e(record.approval_id)}"><section><h2>Request a new draft</h2>'
+        "<p>The reply is written again following your guidance, checked again, and sent back to you. "
+        f"{left} new draft{'s' if left != 1 else ''} left for this review.</p>"
+        f'<input type="hidden" name="secret" value="{_e(secret)}">'
+        "<label for=reviewer_new_draft>Requested by (optional, kept in the audit record)</label>"
+        '<input type="text" id=reviewer_new_draft name="reviewer" maxlength="200" autocomplete="name">'
+        "<label for=guidance>What should the new draft do differently? (required)</label>"
+        f'<textarea id=guidance name="guidance" maxlength="{MAX_GUIDANCE_CHARS}" required></textarea>'
+        "<div class=actions>"
+        '<button type="submit" name="decision" value="NEW_DRAFT_REQUESTED" class=redraft>'
+        "Request a new draft</button>"
+        "</div></section></form>"
+    )
+
+
+_DECISION_VERBS = {
+    Decision.APPROVED: "approved",
+    Decision.REJECTED: "rejected",
+    Decision.NEW_DRAFT_REQUESTED: "sent back for a new draft",
+}
+
+
 def _decision_summary(record: ApprovalRecord) -> str:
     audit = record.audit
     if audit is None:
         return "<p>This review has been decided.</p>"
-    verb = "approved" if audit.decision is Decision.APPROVED else "rejected"
+    verb = _DECISION_VERBS[audit.decision]
     who = f" by {_e(audit.reviewer)}" if audit.reviewer else ""
     parts = [f"<p>This review was <strong>{verb}</strong>{who} at {_e(audit.decided_at)}.</p>"]
     if audit.comment:
         parts.append(f"<p>Comment:</p><blockquote>{_e(audit.comment)}</blockquote>")
+    if audit.guidance:
+        parts.append(f"<p>Guidance for the new draft:</p><blockquote>{_e(audit.guidance)}</blockquote>")
     if audit.policy_override_reason:
         parts.append(
             "<p>Published over a reply rule because:</p>"
@@ -163,7 +212,13 @@ def decided(record: ApprovalRecord) -> Page:
     return _document(
         200,
         "Decision recorded",
-        f"<section>{_decision_summary(record)}<p>Thank you. The pipeline has resumed.</p></section>",
+        f"<section>{_decision_summary(record)}<p>Thank you. The pipeline has resumed.</p>"
+        + (
+            "<p>The new draft will be emailed for review like this one.</p>"
+            if record.audit is not None and record.audit.decision is Decision.NEW_DRAFT_REQUESTED
+            else ""
+        )
+        + "</section>",
     )
 
 

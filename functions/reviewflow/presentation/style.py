@@ -31,6 +31,7 @@ CSS = (
     "button{font:inherit;font-weight:600;padding:.75rem 1.5rem;border:0;border-radius:.375rem;"
     "cursor:pointer;flex:1 1 10rem}"
     ".approve{background:#15803d;color:#fff}.reject{background:#b91c1c;color:#fff}"
+    ".redraft{background:#1d4ed8;color:#fff}"
     ".note{color:#57534e;font-size:.9rem}.badge{font-weight:700}"
     ".deadline{background:#fef3c7;border-color:#f59e0b}"
     ".refused{background:#fee2e2;border-color:#dc2626}.rules{margin:.25rem 0;padding-left:1.25rem}"

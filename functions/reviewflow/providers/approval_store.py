@@ -136,7 +136,7 @@ class DynamoApprovalStore:
         return True
 
     def record_decision(self, approval_id: str, audit: DecisionAudit, *, now_epoch: int) -> bool:
-        """PENDING -> APPROVED/REJECTED, only while pending and before the deadline."""
+        """PENDING -> APPROVED/REJECTED/NEW_DRAFT_REQUESTED, only while pending and before the deadline."""
         values = _audit_values(audit)
         names = {f"#a{i}": name for i, name in enumerate(values)}
         assignments = [f"{alias} = :a{i}" for i, alias in enumerate(names)]
@@ -195,13 +195,14 @@ class DynamoApprovalStore:
             UpdateExpression="SET #status = :pending, pending_pk = :pending_pk, last_delivery_error = :error "
             + "REMOVE "
             + ", ".join(names),
-            ConditionExpression="#status IN (:approved, :rejected) AND decided_at = :decided_at",
+            ConditionExpression="#status IN (:approved, :rejected, :new_draft) AND decided_at = :decided_at",
             ExpressionAttributeNames={"#status": "status", **names},
             ExpressionAttributeValues={
                 ":pending": {"S": ApprovalStatus.PENDING.value},
                 ":pending_pk": {"S": PENDING_PK},
                 ":approved": {"S": ApprovalStatus.APPROVED.value},
                 ":rejected": {"S": ApprovalStatus.REJECTED.value},
+                ":new_draft": {"S": ApprovalStatus.NEW_DRAFT_REQUESTED.value},
                 ":decided_at": {"S": decided_at},
                 ":error": {"S": error[:64]},
             },

@@ -33,6 +33,12 @@ Languages: the reply is written in the review's language for English, German, Fr
 other language the responder cannot write a reply in that language, and says so: it writes the
 English reply and marks it ``language: "en"``, and the draft check sends a reply that is not in
 the review's language to a person (who can translate it in the edit box) instead of publishing it.
+
+New drafts (a reviewer's "request a new draft" with guidance): a template writer cannot follow free
+text, and does not pretend to. It answers with another phrasing of the same tone than the first
+draft (chosen from the review id and the guidance, never the same one), keeps only the first
+sentence when the guidance asks for a shorter reply (``SHORTER_WORDS``), never puts any of the
+guidance into the reply, and publishes the draft as ``template/guided-v1``.
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ MODEL_ID = "local/template-responder"
 VERSIONS = ("v1", "v2")
 DEFAULT_VERSION = "v2"
 PROMPT_VERSION = f"template/{DEFAULT_VERSION}"
+GUIDED_PROMPT_VERSION = "template/guided-v1"
+#: Guidance words the template writer understands: keep only the first sentence.
+SHORTER_WORDS = ("short", "brief", "concise", "one sentence")
 
 Tone = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED", "LOW_RATING", "HIGH_RATING_CONCERN"]
 
@@ -132,6 +141,11 @@ def _pick(review_id: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count
 
 
+def _first_sentence(text: str) -> str:
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
 class TemplateResponder:
     """``ResponseWriter`` (``name="template"``): deterministic, offline, no model."""
 
@@ -144,7 +158,9 @@ class TemplateResponder:
         self.version = version
         self.prompt_version = f"template/{version}"
 
-    def write(self, review: ReviewPosted, sentiment: SentimentResult) -> GeneratedResponse:
+    def write(
+        self, review: ReviewPosted, sentiment: SentimentResult, *, guidance: str | None = None
+    ) -> GeneratedResponse:
         reviewer = _one_line(review.reviewer_name)
         product = _one_line(review.product_name)
         chosen = tone(sentiment.sentiment, review.rating, self.version)
@@ -166,12 +182,19 @@ class TemplateResponder:
                 "product_dat": product or wording.product_dative,
                 "stars": wording.stars.format(rating=review.rating),
             }
-        template = Template(phrasings[_pick(review.review_id, len(phrasings))])
+        first = _pick(review.review_id, len(phrasings))
+        if guidance is None:
+            text = Template(phrasings[first]).substitute(values)
+            return GeneratedResponse(
+                response_text=text, model_id=MODEL_ID, prompt_version=self.prompt_version, language=language
+            )
+        # Another phrasing than the first draft's (every tone has at least two).
+        other = (first + 1 + _pick(f"{review.review_id}\n{guidance}", len(phrasings) - 1)) % len(phrasings)
+        text = Template(phrasings[other]).substitute(values)
+        if any(word in guidance.lower() for word in SHORTER_WORDS):
+            text = _first_sentence(text)
         return GeneratedResponse(
-            response_text=template.substitute(values),
-            model_id=MODEL_ID,
-            prompt_version=self.prompt_version,
-            language=language,
+            response_text=text, model_id=MODEL_ID, prompt_version=GUIDED_PROMPT_VERSION, language=language
         )
 
 

@@ -38,6 +38,9 @@ def approval_request(
     response_text: str = "We're sorry the blender broke. Please contact our support team.",
     response_score: float = 0.45,
     policy_violations: list[dict[str, Any]] | None = None,
+    round: int = 0,
+    max_rounds: int = 0,
+    draft_rounds: list[dict[str, Any]] | dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
         "task_token": token,
@@ -70,6 +73,9 @@ def approval_request(
         request["policy_violations"] = policy_violations or []
         request["bands"] = {"low": 0.4, "high": 0.6}
         request["policy_version"] = "reply/v1"
+        request["round"] = round
+        request["max_rounds"] = max_rounds
+        request["draft_rounds"] = draft_rounds
     return request
 
 

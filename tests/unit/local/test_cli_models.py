@@ -244,7 +244,7 @@ def test_a_response_prompt_version_needs_its_files() -> None:
         check_prompt_files(ModelChoice(llm="bedrock", response_prompt="v9"), ROOT)
     assert str(raised.value) == (
         "--response-prompt v9: prompts/response/v9.system.txt does not exist; "
-        "the versions are short-v1, v1, v2"
+        "the versions are guided-v1, short-v1, v1, v2"
     )
 
 

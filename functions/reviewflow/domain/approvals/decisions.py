@@ -290,6 +290,8 @@ def task_decision_of(record: ApprovalRecord, audit: DecisionAudit) -> TaskDecisi
         response_edited=audit.response_edited,
         edited_response_text=audit.edited_response_text if audit.response_edited else None,
         policy_override_reason=audit.policy_override_reason,
+        round=record.snapshot.round,
+        guidance=audit.guidance,
         source_ip=audit.source_ip,
         user_agent=audit.user_agent[:512] if audit.user_agent else None,
         reviewer_id=audit.reviewer_id,

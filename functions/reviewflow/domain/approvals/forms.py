@@ -23,7 +23,15 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
 
 _FORBIDDEN_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_FORM_FIELDS = ("secret", "decision", "reviewer", "comment", "edited_response_text", "policy_override_reason")
+_FORM_FIELDS = (
+    "secret",
+    "decision",
+    "reviewer",
+    "comment",
+    "edited_response_text",
+    "policy_override_reason",
+    "guidance",
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ def parse_decision_form(body: str | None, content_type: str | None) -> tuple[str
     secret = values.pop("secret", None)
     if "decision" not in values:
         raise ValueError("Choose Approve or Reject.")
-    for optional in ("reviewer", "comment", "policy_override_reason"):
+    for optional in ("reviewer", "comment", "policy_override_reason", "guidance"):
         if optional in values:
             values[optional] = values[optional].strip()
             if not values[optional]:
@@ -145,7 +153,12 @@ def audit_of(
     ``reviewer_id``: the roster reviewer whose own link decided. Their id is the reviewer of the
     record, verified; a typed name in the form is ignored then (it proves nothing). Without it
     (the anonymous link) the typed name is kept, unverified.
+
+    A new draft is accepted only where the page offers it: at the RESPONSE stage, while rounds
+    remain, with guidance. The workflow checks the round again (a task token can be resumed
+    without this page), but refusing here keeps the approval pending instead of failing the review.
     """
+    guidance = _new_draft_guidance(form, record)
     edited_text: str | None = None
     if record.stage is Stage.RESPONSE and form.edited_response_text is not None:
         submitted = _normalized(form.edited_response_text)
@@ -165,4 +178,18 @@ def audit_of(
         policy_override_reason=form.policy_override_reason if form.decision is Decision.APPROVED else None,
         reviewer_id=reviewer_id,
         reviewer_verified=reviewer_id is not None,
+        guidance=guidance,
     )
+
+
+def _new_draft_guidance(form: DecisionForm, record: ApprovalRecord) -> str | None:
+    """The guidance of an acceptable new-draft request; ``None`` for any other decision."""
+    if form.decision is not Decision.NEW_DRAFT_REQUESTED:
+        return None
+    if record.stage is not Stage.RESPONSE:
+        raise ValueError("A new draft can be requested only for a reply.")
+    if not record.snapshot.new_draft_allowed:
+        raise ValueError("No more new drafts can be requested for this reply. Approve or reject it.")
+    if not form.guidance:
+        raise ValueError("Say what the new draft should do differently.")
+    return form.guidance

@@ -41,6 +41,9 @@ def snapshot_of(request: ApprovalRequest) -> ApprovalSnapshot:
         policy_violations=request.policy_violations if response else [],
         policy_version=request.policy_version if response else None,
         bands=request.bands if response else None,
+        round=request.round if response else 0,
+        max_rounds=request.max_rounds if response else 0,
+        draft_rounds=request.draft_rounds if response else [],
     )
 
 
