@@ -218,8 +218,6 @@ class ReviewflowConfig(BaseModel):
     # secret, delivered through an SNS subscription filtered on the ``reviewer`` message attribute.
     # Empty: one anonymous link to reviewer_email. Validated below: unique ids, unique valid emails.
     reviewers: list[RosterReviewer] = Field(default_factory=list, max_length=50)
-    # How many times a reviewer may ask for a new draft of one reply (0 turns the request off).
-    max_draft_rounds: int = Field(default=2, ge=0, le=5)
 
     @field_validator("reviewer_email", "alarm_email")
     @classmethod
