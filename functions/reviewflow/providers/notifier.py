@@ -67,3 +67,8 @@ class SnsNotifier:
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, "SNS publish", SNS_CODES, ApprovalError) from exc
         return str(answer.get("MessageId", ""))
+
+    def send_to(self, reviewer_id: str, message: EmailMessage) -> str:
+        """``ReviewerNotifier`` (reminders): ``send`` addressed to one reviewer; an empty id reaches
+        only the unfiltered subscription of a deployment without a roster."""
+        return self.send(message, reviewer=reviewer_id or None)

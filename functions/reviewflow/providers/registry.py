@@ -430,6 +430,6 @@ def reviewer_notifier() -> ReviewerNotifier:
     settings = get_settings()
     if not settings.notification_topic_arn:
         raise ConfigurationError("REVIEWFLOW_NOTIFICATION_TOPIC_ARN must name the reviewer topic")
-    from reviewflow.providers.reviewer_notifier import SnsReviewerNotifier
+    from reviewflow.providers.notifier import SnsNotifier
 
-    return SnsReviewerNotifier(aws_client("sns"), settings.notification_topic_arn)
+    return SnsNotifier(aws_client("sns"), settings.notification_topic_arn)

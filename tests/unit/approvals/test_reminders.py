@@ -439,11 +439,11 @@ def test_the_reminder_email_escapes_the_review_and_names_deadline_and_link():
 
 
 def test_the_notifier_addresses_each_message_to_one_reviewer():
-    from reviewflow.providers.reviewer_notifier import SnsReviewerNotifier
+    from reviewflow.providers.notifier import SnsNotifier
 
     client = boto3.client("sns", region_name="us-east-1")
     topic = "arn:aws:sns:us-east-1:123456789012:reviewers"
-    notifier, stub = SnsReviewerNotifier(client, topic), Stubber(client)
+    notifier, stub = SnsNotifier(client, topic), Stubber(client)
     message = EmailMessage()
     message["Subject"] = "Reminder: waiting"
     message.set_content("body\n")
