@@ -22,6 +22,7 @@ from reviewflow.errors import ProviderError
 from reviewflow.models.insights import ProductFeedback
 from reviewflow.providers import aws_errors
 from reviewflow.providers.aws_errors import translate
+from reviewflow.providers.dynamo_query import query_items
 
 PRODUCT_PREFIX = "product#"
 PRODUCTS_PK = "products"
@@ -101,13 +102,8 @@ class DynamoInsightReader:
             "ExpressionAttributeValues": values,
             "ProjectionExpression": projection,
         }
-        while True:
-            try:
-                page = self._client.query(**params)
-            except (ClientError, BotoCoreError) as exc:
-                raise translate(exc, "DynamoDB Query", DYNAMODB_CODES, ProviderError) from exc
-            yield from page.get("Items", [])
-            last = page.get("LastEvaluatedKey")
-            if not last:
-                return
-            params["ExclusiveStartKey"] = last
+        yield from query_items(
+            self._client,
+            params,
+            wrap=lambda exc: translate(exc, "DynamoDB Query", DYNAMODB_CODES, ProviderError),
+        )

@@ -28,6 +28,7 @@ from reviewflow.providers.approval_store import (
     from_item,
     reminder_value,
 )
+from reviewflow.providers.dynamo_query import query_items
 
 PENDING_INDEX = "PendingByDeadline"
 STEPS_ATTRIBUTE = "reminder_steps"
@@ -48,17 +49,8 @@ class DynamoReminderStore:
             "KeyConditionExpression": "pending_pk = :pending AND deadline_at > :now",
             "ExpressionAttributeValues": {":pending": {"S": PENDING_PK}, ":now": {"S": iso_utc(now)}},
         }
-        while True:
-            try:
-                page = self._client.query(**request)
-            except (ClientError, BotoCoreError) as exc:
-                raise _wrap(exc, "query") from exc
-            for item in page.get("Items", []):
-                yield from_item(item)
-            last = page.get("LastEvaluatedKey")
-            if not last:
-                return
-            request["ExclusiveStartKey"] = last
+        for item in query_items(self._client, request, wrap=lambda exc: _wrap(exc, "query")):
+            yield from_item(item)
 
     def record_reminder(
         self,
