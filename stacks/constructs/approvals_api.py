@@ -1,5 +1,6 @@
-"""Human approval: the REST API behind the emailed links (``GET``/``POST /approvals/{approval_id}``)
-and everything its two functions may reach, so their grants and settings live next to the API."""
+"""Human approval: the REST API behind the emailed links (``GET``/``POST /approvals/{approval_id}``,
+and ``GET /reviewers/{reviewer_id}/queue`` for a roster reviewer's queue) and everything its two
+functions may reach, so their grants and settings live next to the API."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from constructs import Construct
 
 from reviewflow.contracts import EnvVar
 from stacks.config import ReviewflowConfig
-from stacks.constructs.approvals_table import APPROVAL_ITEMS_ONLY
+from stacks.constructs.approvals_table import APPROVAL_ITEMS_ONLY, pending_index_arn
 from stacks.constructs.functions import RETENTION
 from stacks.nag import acknowledge
 
@@ -93,6 +94,20 @@ class ApprovalsApi(Construct):
                 request_validator=validator,
                 authorization_type=apigw.AuthorizationType.NONE,
             )
+        # Known reviewers (the roster, or escalation reviewers) each have a queue: shown only (no
+        # POST), opened with the approval and secret of one of their emails. Without any, no route.
+        has_queue = bool(config.reviewers or config.escalation_reviewers)
+        if has_queue:
+            queue = (
+                self.api.root.add_resource("reviewers").add_resource("{reviewer_id}").add_resource("queue")
+            )
+            queue.add_method(
+                "GET",
+                integration,
+                request_parameters={"method.request.path.reviewer_id": True},
+                request_validator=validator,
+                authorization_type=apigw.AuthorizationType.NONE,
+            )
 
         acknowledge(
             self.api,
@@ -109,7 +124,7 @@ class ApprovalsApi(Construct):
         acknowledge(
             self.api,
             "AwsSolutions-APIG3",
-            "No WAF web ACL: the API serves two routes to a handful of reviewers, is throttled at the "
+            "No WAF web ACL: the API serves two or three routes to a handful of reviewers, is throttled at the "
             "stage, and every request needs an unguessable secret; a web ACL would cost more than it adds.",
         )
         acknowledge(
@@ -128,7 +143,7 @@ class ApprovalsApi(Construct):
                 "this purpose.",
             )
         self._wire_request_approval(request_approval, table, reviewer_topic)
-        self._wire_approval_api(approval_api, table, workflow_arn)
+        self._wire_approval_api(approval_api, table, workflow_arn, queue=has_queue)
         if config.reviewers:
             # The roster's ids only: one link per reviewer, published with the ``reviewer`` attribute
             # that their subscription's filter policy matches. The emails stay in the subscriptions.
@@ -159,13 +174,24 @@ class ApprovalsApi(Construct):
         )
 
     @staticmethod
-    def _wire_approval_api(function: lambda_.Function, table: dynamodb.ITable, workflow_arn: str) -> None:
+    def _wire_approval_api(
+        function: lambda_.Function, table: dynamodb.ITable, workflow_arn: str, *, queue: bool
+    ) -> None:
         # Read the approval, decide it once (conditional update), resume the workflow.
         function.add_environment(EnvVar.APPROVALS_TABLE, table.table_name)
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
                 resources=[table.table_arn],
+                conditions=APPROVAL_ITEMS_ONLY,
+            )
+        )
+        # The reviewer queue lists pending approvals from the sparse index; its partition key value
+        # ("approval#PENDING") keeps the query inside the approval items as well.
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["dynamodb:Query"],
+                resources=[pending_index_arn(table)],
                 conditions=APPROVAL_ITEMS_ONLY,
             )
         )

@@ -95,7 +95,9 @@ class Notifier(Protocol):
 class EmailComposer(Protocol):
     """Renders the reviewer email for a pending approval (presentation, passed in by the handler)."""
 
-    def __call__(self, record: ApprovalRecord, *, link: str) -> EmailMessage: ...
+    def __call__(
+        self, record: ApprovalRecord, *, link: str, queue_url: str | None = None
+    ) -> EmailMessage: ...
 
 
 class WorkflowClient(Protocol):

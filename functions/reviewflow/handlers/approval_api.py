@@ -1,4 +1,5 @@
-"""Approval pages behind API Gateway (REST, proxy): ``GET`` shows, ``POST`` decides.
+"""Approval pages behind API Gateway (REST, proxy): ``GET`` shows, ``POST`` decides; and each
+roster reviewer's queue (``GET /reviewers/<id>/queue``), which only shows.
 
 The Powertools resolver is built on first use, not at import. Its debug mode stays off whatever
 the environment says: it would print whole events, query-string secrets included.
@@ -9,29 +10,33 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from reviewflow.domain.approvals import decisions
+from reviewflow.domain.approvals import decisions, queue
 from reviewflow.domain.approvals.decisions import ApprovalView, View
 from reviewflow.domain.approvals.forms import HttpRequest
 from reviewflow.errors import ReviewflowError
 from reviewflow.observability import describe_unexpected, get_logger, lambda_entry
 from reviewflow.presentation import pages
+from reviewflow.presentation.queue_page import render_queue
 from reviewflow.providers import registry
 
 if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 
-def _response(view: ApprovalView) -> Response[str]:
+def _html(page: pages.Page) -> Response[str]:
     from aws_lambda_powertools.event_handler import Response
 
-    page = pages.render(view)
-
     return Response(
-        status_code=page.status,
-        content_type=pages.HTML_CONTENT_TYPE,
-        body=page.body,
-        headers=page.headers,
+        status_code=page.status, content_type=pages.HTML_CONTENT_TYPE, body=page.body, headers=page.headers
     )
+
+
+def _response(view: ApprovalView) -> Response[str]:
+    return _html(pages.render(view))
+
+
+def _queue_response(view: queue.QueueView) -> Response[str]:
+    return _html(render_queue(view))
 
 
 def _http_request(app: APIGatewayRestResolver, approval_id: str) -> HttpRequest:
@@ -74,6 +79,16 @@ def _app() -> APIGatewayRestResolver:
                 toxicity=registry.reply_toxicity_provider(),
                 policy=registry.reply_policy(),
             )
+        )
+
+    @app.get("/reviewers/<reviewer_id>/queue")
+    def show_queue(reviewer_id: str) -> Response[str]:
+        query = app.current_event.query_string_parameters or {}
+        request = queue.QueueRequest(
+            reviewer_id=reviewer_id, approval_id=query.get("a"), secret=query.get("s")
+        )
+        return _queue_response(
+            queue.show_queue(request, store=registry.approval_store(), queue=registry.reviewer_queue())
         )
 
     @app.exception_handler(NotFoundError)

@@ -2,7 +2,8 @@
 
 The subject carries no secret and nothing a customer wrote (only ids, which are restricted to
 a safe character set). The body quotes the review as clearly delimited, untrusted text and ends
-with the one link that carries the approval's secret.
+with the one link that carries the approval's secret (and, for a roster reviewer, their queue
+link with the same secret).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
 
 def subject_for(record: ApprovalRecord) -> str:
     what = "reply" if record.stage is Stage.RESPONSE else "review"
+    if record.stage is Stage.RESPONSE and record.snapshot.round:
+        what = f"reply (new draft {record.snapshot.round})"
     subject = f"Review needed: {what} for product {record.product_id} (review {record.review_id})"
     return subject if len(subject) <= MAX_SUBJECT_CHARS else subject[: MAX_SUBJECT_CHARS - 3] + "..."
 
@@ -49,7 +52,20 @@ def _labels_line(record: ApprovalRecord, response: bool) -> str:
     return f"{format_score(score)}" + (f" ({labels})" if labels else "")
 
 
-def text_body(record: ApprovalRecord, link: str) -> str:
+def _new_draft(record: ApprovalRecord) -> tuple[str, str, str] | None:
+    """For a new draft: which round it is, who gave the guidance, and the guidance (staff text)."""
+    snapshot = record.snapshot
+    if record.stage is not Stage.RESPONSE or not snapshot.round:
+        return None
+    heading = f"This is new draft {snapshot.round} of at most {snapshot.max_rounds}."
+    if not snapshot.draft_rounds:
+        return heading, "", ""
+    latest = snapshot.draft_rounds[-1]
+    who = f" by {latest.requested_by}" if latest.requested_by else ""
+    return heading, f"Guidance given{who}:", excerpt(latest.guidance)
+
+
+def text_body(record: ApprovalRecord, link: str, queue_url: str | None = None) -> str:
     snapshot, review = record.snapshot, record.snapshot.review
     deadline = format_deadline(record.expires_at_datetime)
     lines = [
@@ -70,6 +86,9 @@ def text_body(record: ApprovalRecord, link: str) -> str:
         "----- end of review text -----",
     ]
     if record.stage is Stage.RESPONSE:
+        new_draft = _new_draft(record)
+        if new_draft is not None:
+            lines += ["", *(line for line in new_draft if line)]
         lines += [
             "",
             f"Reply toxicity: {_labels_line(record, response=True)}",
@@ -85,10 +104,16 @@ def text_body(record: ApprovalRecord, link: str) -> str:
         "",
         "The link is personal: do not forward it.",
     ]
+    if queue_url:
+        lines += [
+            "",
+            "Everything waiting for you (your queue, opened with the same personal link):",
+            queue_url,
+        ]
     return "\n".join(lines) + "\n"
 
 
-def html_body(record: ApprovalRecord, link: str) -> str:
+def html_body(record: ApprovalRecord, link: str, queue_url: str | None = None) -> str:
     snapshot, review = record.snapshot, record.snapshot.review
 
     def e(value: object) -> str:
@@ -112,7 +137,13 @@ def html_body(record: ApprovalRecord, link: str) -> str:
     )
     reply = ""
     if record.stage is Stage.RESPONSE:
-        reply = (
+        new_draft = _new_draft(record)
+        if new_draft is not None:
+            heading, given, guidance = new_draft
+            reply = f"<p><strong>{e(heading)}</strong></p>"
+            if guidance:
+                reply += f'<p>{e(given)}</p><blockquote style="{_QUOTE_STYLE}">{e(guidance)}</blockquote>'
+        reply += (
             f"<p><strong>Draft reply</strong> (toxicity {e(_labels_line(record, response=True))}):</p>"
             f'<blockquote style="{_QUOTE_STYLE}">{e(snapshot.response_text or "")}</blockquote>'
         )
@@ -127,12 +158,17 @@ def html_body(record: ApprovalRecord, link: str) -> str:
         f"{reply}"
         f"<p>Decide before {e(format_deadline(record.expires_at_datetime))}.</p>"
         f'<p><a href="{e(link)}">Open the approval page</a> (opening it changes nothing).</p>'
-        "<p>The link is personal: do not forward it.</p></body></html>"
+        "<p>The link is personal: do not forward it.</p>"
+        + (f'<p><a href="{e(queue_url)}">Everything waiting for you</a></p>' if queue_url else "")
+        + "</body></html>"
     )
 
 
-def build_email(record: ApprovalRecord, *, link: str, recipient: str | None = None) -> EmailMessage:
-    """The whole message; SNS sends its text part, the local runtime writes it as an ``.eml``."""
+def build_email(
+    record: ApprovalRecord, *, link: str, recipient: str | None = None, queue_url: str | None = None
+) -> EmailMessage:
+    """The whole message; SNS sends its text part, the local runtime writes it as an ``.eml``.
+    A roster reviewer's message also links their queue (``queue_url``)."""
     message = EmailMessage()
     message["Subject"] = subject_for(record)
     message["From"] = SENDER
@@ -140,6 +176,6 @@ def build_email(record: ApprovalRecord, *, link: str, recipient: str | None = No
         message["To"] = recipient
     message["X-Reviewflow-Approval-Id"] = record.approval_id
     message["X-Reviewflow-Stage"] = record.stage.value
-    message.set_content(text_body(record, link))
-    message.add_alternative(html_body(record, link), subtype="html")
+    message.set_content(text_body(record, link, queue_url))
+    message.add_alternative(html_body(record, link, queue_url), subtype="html")
     return message

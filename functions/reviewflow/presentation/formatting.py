@@ -41,10 +41,8 @@ def format_deadline(expires_at: datetime) -> str:
     return expires_at.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def format_time_left(expires_at: datetime, now: datetime) -> str:
-    seconds = int((expires_at - now).total_seconds())
-    if seconds <= 0:
-        return "no time left"
+def _duration(seconds: int) -> str:
+    """At most two units, largest first: "1 day 3 hours", "5 minutes"; "" under a minute."""
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3_600)
     minutes = rest // 60
@@ -53,4 +51,16 @@ def format_time_left(expires_at: datetime, now: datetime) -> str:
         for n, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"))
         if n
     ]
-    return " ".join(parts[:2]) or "less than a minute"
+    return " ".join(parts[:2])
+
+
+def format_time_left(expires_at: datetime, now: datetime) -> str:
+    seconds = int((expires_at - now).total_seconds())
+    if seconds <= 0:
+        return "no time left"
+    return _duration(seconds) or "less than a minute"
+
+
+def format_age(since: datetime, now: datetime) -> str:
+    """How long something has been waiting: "just now", "2 hours 5 minutes"."""
+    return _duration(max(0, int((now - since).total_seconds()))) or "just now"

@@ -28,7 +28,7 @@ from reviewflow.presentation.formatting import (
 from reviewflow.presentation.reply_section import refusal_section, reply_section, score_section
 from reviewflow.presentation.style import CSS, HTML_CONTENT_TYPE, SECURITY_HEADERS
 
-__all__ = ["HTML_CONTENT_TYPE", "Page", "render"]
+__all__ = ["HTML_CONTENT_TYPE", "Page", "document", "render"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _document(status: int, title: str, content: str) -> Page:
+def document(status: int, title: str, content: str) -> Page:
     body = (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -56,7 +56,7 @@ def _document(status: int, title: str, content: str) -> Page:
 
 
 def _message(status: int, title: str, *paragraphs: str) -> Page:
-    return _document(
+    return document(
         status, title, "<section>" + "".join(f"<p>{_e(p)}</p>" for p in paragraphs) + "</section>"
     )
 
@@ -136,8 +136,8 @@ def review_form(
         f"{_review_section(record)}{form}"
     )
     if refused is not None:
-        return _document(422, "Review needed", refusal_section(refused) + content)
-    return _document(200, "Review needed", content)
+        return document(422, "Review needed", refusal_section(refused) + content)
+    return document(200, "Review needed", content)
 
 
 def _earlier_rounds(record: ApprovalRecord) -> str:
@@ -209,7 +209,7 @@ def _decision_summary(record: ApprovalRecord) -> str:
 
 def decided(record: ApprovalRecord) -> Page:
     """After a successful POST."""
-    return _document(
+    return document(
         200,
         "Decision recorded",
         f"<section>{_decision_summary(record)}<p>Thank you. The pipeline has resumed.</p>"
@@ -228,7 +228,7 @@ def already_decided(record: ApprovalRecord, *, status: int) -> Page:
     if audit is not None and audit.reviewer_verified and audit.reviewer_id:
         # A roster decision: every reviewer's link now says who decided, and when.
         who = f"<p><strong>Already decided by {_e(audit.reviewer_id)} at {_e(audit.decided_at)}.</strong></p>"
-    return _document(
+    return document(
         status,
         "Already decided",
         f"<section>{who}{_decision_summary(record)}<p>A decision can be made only once.</p></section>",

@@ -35,6 +35,7 @@ CSS = (
     ".note{color:#57534e;font-size:.9rem}.badge{font-weight:700}"
     ".deadline{background:#fef3c7;border-color:#f59e0b}"
     ".refused{background:#fee2e2;border-color:#dc2626}.rules{margin:.25rem 0;padding-left:1.25rem}"
+    ".queue{list-style:none;margin:0;padding:0}a{color:#1d4ed8;overflow-wrap:anywhere}"
 )
 _CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
 

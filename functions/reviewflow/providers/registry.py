@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from reviewflow.config import RuntimeSettings, get_settings
+from reviewflow.domain.approvals.queue import ReviewerQueueReader
 from reviewflow.domain.approvals.reminders import ReminderStore, ReviewerNotifier
 from reviewflow.domain.ports import (
     ApprovalStore,
@@ -423,6 +424,16 @@ def reminder_store() -> ReminderStore:
     from reviewflow.providers.reminder_store import DynamoReminderStore
 
     return DynamoReminderStore(aws_client("dynamodb"), settings.approvals_table)
+
+
+@_overridable("reviewer_queue")
+def reviewer_queue() -> ReviewerQueueReader:
+    settings = get_settings()
+    if not settings.approvals_table:
+        raise ConfigurationError("REVIEWFLOW_APPROVALS_TABLE must name the approvals table")
+    from reviewflow.providers.reviewer_queue_store import DynamoReviewerQueue
+
+    return DynamoReviewerQueue(aws_client("dynamodb"), settings.approvals_table)
 
 
 @_overridable("reviewer_notifier")

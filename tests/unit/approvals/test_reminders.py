@@ -179,10 +179,10 @@ class FakeNotifier:
         return f"m-{len(self.sent)}"
 
 
-def _compose(rec, step, link, now) -> EmailMessage:
+def _compose(rec, step, link, now, queue_url=None) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = f"{step.value} {rec.approval_id}"
-    message.set_content(link or "no link")
+    message.set_content("\n".join(filter(None, [link or "no link", queue_url])))
     return message
 
 
@@ -205,6 +205,9 @@ def test_a_run_reminds_each_roster_member_once_with_a_fresh_personal_link():
     body = notifier.sent[0][1].get_content()
     match = LINK.search(body)
     assert match and match["id"] == approval_id and match["secret"] == "secret-00"
+    # The same fresh secret opens ana's queue, named by her id (bo's message names bo).
+    assert f"/reviewers/ana/queue?a={approval_id}&s=secret-00" in body
+    assert f"/reviewers/bo/queue?a={approval_id}&s=secret-01" in notifier.sent[1][1].get_content()
     assert run.as_dict()["sent"][0] == {
         "approval_id": approval_id, "step": "reminder", "fraction": 0.5, "reviewer_id": "ana",
         "delivered": True,

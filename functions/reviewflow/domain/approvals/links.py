@@ -3,6 +3,10 @@
 A link is ``<api>/approvals/<id>?s=<secret>``. The id (128 bits, also the table key) names the
 item; the secret (256 bits) proves the holder got the email. Only the secret's SHA-256 is
 stored, and it is compared in constant time.
+
+A roster reviewer's email also carries their queue link,
+``<api>/reviewers/<reviewer id>/queue?a=<approval id>&s=<the same secret>``: the approval and
+secret of that one email, which the queue checks against the reviewer id in the path.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 APPROVAL_ID_BYTES = 16  # 128 bits; the id is also the table key, so it must not be guessable
 LINK_SECRET_BYTES = 32  # 256 bits
@@ -57,3 +61,9 @@ def is_well_formed_id(approval_id: str) -> bool:
 
 def approval_link(base_url: str, approval_id: str, secret: str) -> str:
     return f"{base_url.rstrip('/')}/approvals/{quote(approval_id, safe='')}?s={quote(secret, safe='')}"
+
+
+def queue_link(base_url: str, reviewer_id: str, approval_id: str, secret: str) -> str:
+    """The reviewer's queue, opened with the approval and secret of one of their emails."""
+    query = urlencode({"a": approval_id, "s": secret}, quote_via=quote)
+    return f"{base_url.rstrip('/')}/reviewers/{quote(reviewer_id, safe='')}/queue?{query}"

@@ -21,7 +21,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from reviewflow.domain.approvals.links import approval_link, hash_secret, new_link_secret
+from reviewflow.domain.approvals.links import approval_link, hash_secret, new_link_secret, queue_link
 from reviewflow.domain.clock import iso_utc
 from reviewflow.errors import ReviewflowError
 from reviewflow.models.approvals import ApprovalRecord, ApprovalStatus
@@ -143,7 +143,12 @@ class ReviewerNotifier(Protocol):
 
 class ReminderEmail(Protocol):
     def __call__(
-        self, record: ApprovalRecord, step: ReminderStep, link: str | None, now: datetime
+        self,
+        record: ApprovalRecord,
+        step: ReminderStep,
+        link: str | None,
+        now: datetime,
+        queue_url: str | None = None,
     ) -> EmailMessage: ...
 
 
@@ -241,9 +246,12 @@ def _deliver(
     deliveries = []
     for reviewer_id in recipients:
         secret = secrets_by_reviewer.get(reviewer_id)
-        link = approval_link(base_url, record.approval_id, secret) if secret and base_url else None
+        link = queue_url = None
+        if secret and base_url:  # a roster reviewer's fresh secret opens the approval and their queue
+            link = approval_link(base_url, record.approval_id, secret)
+            queue_url = queue_link(base_url, reviewer_id, record.approval_id, secret)
         try:
-            notifier.send_to(reviewer_id, compose(record, step.step, link, now))
+            notifier.send_to(reviewer_id, compose(record, step.step, link, now, queue_url))
         except ReviewflowError as exc:
             deliveries.append(
                 ReminderDelivery(

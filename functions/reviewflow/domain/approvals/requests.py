@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 
 from pydantic import SecretStr
 
-from reviewflow.domain.approvals.links import approval_link, hash_secret, new_approval_id, new_link_secret
+from reviewflow.domain.approvals.links import (
+    approval_link,
+    hash_secret,
+    new_approval_id,
+    new_link_secret,
+    queue_link,
+)
 from reviewflow.domain.clock import iso_utc, utc_now
 from reviewflow.domain.ports import ApprovalStore, EmailComposer, Notifier
 from reviewflow.errors import ApprovalError, ConfigurationError, ReviewflowError
@@ -95,8 +101,9 @@ def request_approval(
     store.create(record)
     try:
         for reviewer_id, secret in secrets_by_reviewer.items():
-            # Each message carries only its reviewer's link.
-            message = compose(record, link=approval_link(base_url, approval_id, secret))
+            # Each message carries only its reviewer's links: the approval and their queue.
+            queue_url = queue_link(base_url, reviewer_id, approval_id, secret) if reviewer_id else None
+            message = compose(record, link=approval_link(base_url, approval_id, secret), queue_url=queue_url)
             notifier.send(message, reviewer=reviewer_id)
     except ReviewflowError as exc:
         # Nobody can hold this link (the email never went out): drop the item and its token.
