@@ -124,7 +124,7 @@ class ApprovalsApi(Construct):
         acknowledge(
             self.api,
             "AwsSolutions-APIG3",
-            "No WAF web ACL: the API serves two or three routes to a handful of reviewers, is throttled at the "
+            "No WAF web ACL: the API serves a few routes to a handful of reviewers, is throttled at the "
             "stage, and every request needs an unguessable secret; a web ACL would cost more than it adds.",
         )
         acknowledge(
