@@ -172,3 +172,40 @@ def test_real_registry_getters_build_aws_adapters(runtime_env):
         assert isinstance(registry.workflow_client(), StepFunctionsWorkflowClient)
     finally:
         registry.reset()
+
+
+def test_an_anonymous_email_has_no_queue_link(env, lambda_context):
+    _request(env, lambda_context)
+    [mail] = env.mails()
+    assert "/reviewers/" not in mail.body and "Everything waiting for you" not in mail.body
+
+
+def test_a_new_draft_s_email_states_its_round_and_the_guidance(env, lambda_context):
+    from reviewflow.presentation.emails import build_email
+    from reviewflow.providers.approval_store import from_item
+
+    guidance = "Mention the <b>lid</b> & say how to reach support."
+    ticket = _request(
+        env,
+        lambda_context,
+        stage="RESPONSE",
+        round=1,
+        max_rounds=2,
+        draft_rounds=[
+            {
+                "round": 1, "guidance": guidance, "requested_by": "bo",
+                "requested_at": "2026-11-23T10:00:00Z", "approval_id": "EarlierApproval00001",
+            }
+        ],
+    )  # fmt: skip
+    [mail] = env.mails()
+    assert mail.subject.startswith("Review needed: reply (new draft 1) for product")
+    assert "This is new draft 1 of at most 2.\nGuidance given by bo:\n" + guidance in mail.body
+    record = from_item(env.item(ticket["approval_id"]))
+    html = (
+        build_email(record, link="https://example.test/approvals/abc?s=x")
+        .get_body(preferencelist=("html",))
+        .get_content()
+    )
+    assert "<strong>This is new draft 1 of at most 2.</strong>" in html
+    assert "Mention the &lt;b&gt;lid&lt;/b&gt; &amp; say" in html and "<b>lid" not in html
