@@ -186,15 +186,16 @@ class ApprovalsApi(Construct):
                 conditions=APPROVAL_ITEMS_ONLY,
             )
         )
-        # The reviewer queue lists pending approvals from the sparse index; its partition key value
-        # ("approval#PENDING") keeps the query inside the approval items as well.
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["dynamodb:Query"],
-                resources=[pending_index_arn(table)],
-                conditions=APPROVAL_ITEMS_ONLY,
+        if queue:
+            # The reviewer queue lists pending approvals from the sparse index; its partition key
+            # value ("approval#PENDING") keeps the query inside the approval items as well.
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:Query"],
+                    resources=[pending_index_arn(table)],
+                    conditions=APPROVAL_ITEMS_ONLY,
+                )
             )
-        )
         # Both decisions resume the workflow with SendTaskSuccess (a rejection is a decision, not
         # a task failure), so SendTaskFailure is not granted.
         function.add_to_role_policy(
