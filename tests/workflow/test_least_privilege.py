@@ -21,7 +21,9 @@ must be recorded or be in ``permission_allowlist.json`` with a written reason. T
 soak of every path without faults (approvals approved and rejected through their links at both
 stages, duplicates, invalid reviews), a second click on a decided link, an approval whose
 email cannot be sent, an evaluation of two candidates over a small golden set, the insights
-report job over the soak's feedback, and a reminder run over one review left waiting.
+report job over the soak's feedback, a reminder run over one review left waiting, and that
+reviewer's queue. The stack has a roster of one (so the queue route and its grant exist); the
+soak's approvals then go to that one reviewer's own links.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ STATE_MACHINES = (STATE_MACHINE, EVALUATION_STATE_MACHINE)
 #: Operations whose IAM action has another name.
 IAM_ACTIONS = {"s3:ListObjectsV2": "s3:ListBucket"}
 EVALUATION_CASES = Path(__file__).with_name("evaluation_cases.jsonl")
+QUEUE_REVIEWER = "lp-reviewer"
 
 
 class CallRecorder:
@@ -265,7 +268,7 @@ def _executions(stack: LocalPipeline, principal: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def recorded(stack_factory: Any) -> Iterator[tuple[LocalPipeline, CallRecorder]]:
-    stack = stack_factory()
+    stack = stack_factory({"reviewers": [{"id": QUEUE_REVIEWER, "email": "lp@example.com"}]})
     recorder = CallRecorder()
     original = BaseClient._make_api_call
     BaseClient._make_api_call = recorder.wrap_api_call(original)  # type: ignore[method-assign]
@@ -277,6 +280,7 @@ def recorded(stack_factory: Any) -> Iterator[tuple[LocalPipeline, CallRecorder]]
         _evaluation(stack)
         _insights_report(stack)
         _reminders(stack)
+        _queue(stack)
         yield stack, recorder
     finally:
         BaseClient._make_api_call = original  # type: ignore[method-assign]
@@ -333,6 +337,18 @@ def _reminders(stack: LocalPipeline) -> None:
     assert [(s["approval_id"], s["step"], s["delivered"]) for s in run["sent"]] == [
         (pending["approval_id"], "reminder", True)
     ]
+
+
+def _queue(stack: LocalPipeline) -> None:
+    """The roster reviewer's queue, opened from the waiting review's email: GetItem of that
+    approval, then the index Query."""
+    import re
+
+    (approval,) = [a for a in stack.pending_approvals() if a["review_id"] == "lp-reminded"]
+    message = next(m for m in stack.outbox.messages() if m.approval_id == approval["approval_id"])
+    (link,) = re.findall(rf"http://\S+/reviewers/{QUEUE_REVIEWER}/queue\?\S+", message.text)
+    page = reviewer.fetch(link)
+    assert page.status == 200 and approval["approval_id"] in page.body
 
 
 def allowlist() -> dict[str, dict[str, str]]:
