@@ -1,5 +1,6 @@
-"""Builders shared by the human-review tests: constants, ``ApprovalRequest`` payloads, API
-Gateway REST (v1) proxy events as the ``prod`` stage delivers them."""
+"""Builders shared by the human-review tests: constants, the approvals table as the stack makes it
+(in moto), ``ApprovalRequest`` payloads, API Gateway REST (v1) proxy events as the ``prod`` stage
+delivers them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,30 @@ LINK = re.compile(r"(?P<base>https?://\S+)/approvals/(?P<id>[A-Za-z0-9_-]+)\?s=(
 
 
 # ----------------------------------------------------------------------------- payload builders
+
+
+def create_approvals_table(client: Any, name: str = TABLE) -> None:
+    """The approvals table as the stack defines it: key ``pk``, sparse index ``PendingByDeadline``."""
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "pending_pk", "AttributeType": "S"},
+            {"AttributeName": "deadline_at", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "PendingByDeadline",
+                "KeySchema": [
+                    {"AttributeName": "pending_pk", "KeyType": "HASH"},
+                    {"AttributeName": "deadline_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
 
 
 def toxicity(score: float | None = 0.5, **labels: float) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from approval_builders import BASE_URL, LINK, TABLE, approval_request
+from approval_builders import BASE_URL, LINK, TABLE, approval_request, create_approvals_table
 from moto import mock_aws
 
 
@@ -111,12 +111,7 @@ def env(runtime_env: pytest.MonkeyPatch) -> Iterator[Env]:
 
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_approvals_table(dynamodb)
         dynamodb.update_time_to_live(
             TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
         )

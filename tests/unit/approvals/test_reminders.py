@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
-from approval_builders import BASE_URL, LINK, TASK_TOKEN, approval_request
+from approval_builders import BASE_URL, LINK, TASK_TOKEN, approval_request, create_approvals_table
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
@@ -341,26 +341,7 @@ def test_pending_approvals_are_queried_from_the_index_page_by_page():
 def table() -> Any:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "pending_pk", "AttributeType": "S"},
-                {"AttributeName": "deadline_at", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "PendingByDeadline",
-                    "KeySchema": [
-                        {"AttributeName": "pending_pk", "KeyType": "HASH"},
-                        {"AttributeName": "deadline_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_approvals_table(client, TABLE)
         yield client
 
 

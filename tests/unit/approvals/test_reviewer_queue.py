@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
-from approval_builders import BASE_URL, TASK_TOKEN, approval_request, lower_headers
+from approval_builders import BASE_URL, TASK_TOKEN, approval_request, create_approvals_table, lower_headers
 from botocore.stub import Stubber
 from moto import mock_aws
 
@@ -74,26 +74,7 @@ DECIDED = "DecidedApproval00004"
 def table() -> Any:
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "pending_pk", "AttributeType": "S"},
-                {"AttributeName": "deadline_at", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "PendingByDeadline",
-                    "KeySchema": [
-                        {"AttributeName": "pending_pk", "KeyType": "HASH"},
-                        {"AttributeName": "deadline_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_approvals_table(client, TABLE)
         for item in (
             record(ANA_1, hours_left=6),
             record(ANA_2, hours_left=1, reminders=[_reminder()]),
@@ -335,25 +316,6 @@ def test_the_api_serves_the_queue_and_logs_no_secret(
 
     runtime_env.setenv("REVIEWFLOW_REVIEWER_IDS", "ana,bo")
     get_settings.cache_clear()
-    env.dynamodb.update_table(
-        TableName="reviewflow-test-table",
-        AttributeDefinitions=[
-            {"AttributeName": "pending_pk", "AttributeType": "S"},
-            {"AttributeName": "deadline_at", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexUpdates=[
-            {
-                "Create": {
-                    "IndexName": "PendingByDeadline",
-                    "KeySchema": [
-                        {"AttributeName": "pending_pk", "KeyType": "HASH"},
-                        {"AttributeName": "deadline_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            }
-        ],
-    )
     ticket = request_approval.handler(approval_request(review_text=HOSTILE), lambda_context)
     bodies = [mail.body for mail in env.mails()]
     queue_links = [
