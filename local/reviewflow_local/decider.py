@@ -6,6 +6,11 @@ approvals the table still lists as pending are decided, each once, through the f
 link of the email sent for it (``reviewer.decide``: GET the page, POST its form). An approval
 whose email is not in the outbox yet is simply tried again on the next call.
 
+Reminder and escalation emails (``OutboxMessage.reminder``) carry a fresh personal link to the
+same approval: it is used only when no approval email of that approval has been read (the
+original link stays the one a person would click first), and an approval already decided is
+never decided again whichever of its emails arrives later.
+
 Two ways in: ``decide(pending)`` takes the table's pending items and looks for their emails
 (``reviewflow run``); ``decide_sent(emails, lookup)`` starts from the emails written since the
 last call and looks each approval up by id (the soak). The second costs the same per call
@@ -19,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reviewflow_local.outbox import Outbox, read_message
+from reviewflow_local.outbox import Outbox, OutboxMessage, read_message
 from reviewflow_local.reviewer import PageResult, decide
 
 #: A pending approval item (``pending_approvals()``) -> ``"APPROVED"`` or ``"REJECTED"``.
@@ -60,6 +65,7 @@ class ApprovalDecider:
         self._submit = submit
         self._handled: set[str] = set()
         self._links: dict[str, str] = {}  # approval id -> first approval link of its email
+        self._reminder_links: dict[str, str] = {}  # approval id -> first link of a reminder email
         self._read: set[Path] = set()
         self._sent_seen = 0  # emails of ``decide_sent``'s list already read
 
@@ -72,7 +78,7 @@ class ApprovalDecider:
         answered = 0
         for item in waiting:
             approval_id = str(item.get("approval_id"))
-            link = self._links.get(approval_id)
+            link = self._link_of(approval_id)
             if link is None:
                 continue  # its email is not written yet
             self._handled.add(approval_id)
@@ -95,7 +101,7 @@ class ApprovalDecider:
             if not approval_id or not message.approval_links or approval_id in self._handled:
                 continue
             self._read.add(path)
-            link = self._links.setdefault(approval_id, message.approval_links[0])
+            link = self._remember(message)
             item = lookup(approval_id)
             if item is None:
                 continue
@@ -127,5 +133,16 @@ class ApprovalDecider:
                 continue
             message = read_message(path)
             if message.approval_id and message.approval_links:
-                self._links.setdefault(message.approval_id, message.approval_links[0])
+                self._remember(message)
                 self._read.add(path)
+
+    def _remember(self, message: OutboxMessage) -> str:
+        """Keep the message's first link; returns the link its approval is now decided through."""
+        approval_id = str(message.approval_id)
+        links = self._links if message.reminder is None else self._reminder_links
+        links.setdefault(approval_id, message.approval_links[0])
+        return self._links.get(approval_id) or self._reminder_links[approval_id]
+
+    def _link_of(self, approval_id: str) -> str | None:
+        """The approval email's link; a reminder's only while no approval email was read."""
+        return self._links.get(approval_id) or self._reminder_links.get(approval_id)

@@ -1,10 +1,11 @@
 """The local "mail server": every reviewer email becomes a real RFC 5322 ``.eml`` file.
 
-In AWS the request_approval function publishes the email's text part to the reviewer topic and
-SNS mails it. Locally the ``notifier`` provider is replaced by ``OutboxNotifier``, which writes
-the whole message (text and HTML parts, as ``reviewflow.presentation.emails.build_email`` made it) to
-the outbox folder and then still publishes to the (moto) topic through the real SNS adapter, so
-the function's SNS path runs too.
+In AWS the request_approval function (and the send_reminders function, for reminders and
+escalations) publishes the email's text part to the reviewer topic and SNS mails it. Locally the
+``notifier`` and ``reviewer_notifier`` providers are both replaced by one ``OutboxNotifier``, which
+writes the whole message (text and HTML parts, as ``reviewflow.presentation.emails.build_email``
+or ``reminder_emails.build_reminder_email`` made it) to the outbox folder and then still publishes
+to the (moto) topic through the real SNS adapter, so the functions' SNS path runs too.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class OutboxMessage:
     text: str
     html: str | None
     to: str | None = None
+    #: ``reminder`` or ``escalation`` for a reminder email (its ``X-Reviewflow-Reminder`` header);
+    #: ``None`` for the approval email itself.
+    reminder: str | None = None
 
     @property
     def approval_links(self) -> list[str]:
@@ -71,11 +75,14 @@ def read_message(path: Path) -> OutboxMessage:
     html_part = parsed.get_body(preferencelist=("html",))
     return OutboxMessage(
         path=path,
-        subject=str(parsed.get("Subject", "")),
+        # A subject too long for the "Subject:" line is folded right after the colon, and the
+        # parser keeps the fold's space: strip it, or a reminder's subject reads " Reminder: ...".
+        subject=str(parsed.get("Subject", "")).strip(),
         approval_id=parsed.get("X-Reviewflow-Approval-Id"),
         stage=parsed.get("X-Reviewflow-Stage"),
         sent_at=str(parsed.get("Date", "")),
         to=str(parsed["To"]) if parsed.get("To") else None,
+        reminder=str(parsed["X-Reviewflow-Reminder"]) if parsed.get("X-Reviewflow-Reminder") else None,
         text=text_part.get_content() if text_part is not None else "",  # type: ignore[attr-defined]
         html=html_part.get_content() if html_part is not None else None,  # type: ignore[attr-defined]
     )
@@ -93,7 +100,7 @@ def _complete(message: EmailMessage, recipient: str | None) -> EmailMessage:
 
 
 class OutboxNotifier:
-    """The ``notifier`` provider of the local runtime (see the module docstring)."""
+    """The ``notifier`` and ``reviewer_notifier`` providers of the local runtime (module docstring)."""
 
     def __init__(
         self,
@@ -120,3 +127,8 @@ class OutboxNotifier:
             delivery = self._then()
             return str(delivery.send(message, reviewer=reviewer))  # type: ignore[attr-defined]
         return path.name
+
+    def send_to(self, reviewer_id: str, message: EmailMessage) -> str:
+        """``ReviewerNotifier`` (reminders), as ``SnsNotifier.send_to``: an empty id is the anonymous
+        recipient of a deployment without a roster; any other id must be a subscribed reviewer."""
+        return self.send(message, reviewer=reviewer_id or None)

@@ -7,7 +7,8 @@ table, topic, REST API routes) is what the template describes; the local runtime
 plumbing to observe and reach it:
 
 - the outcome tap (``outcome_tap``): a rule copying the workflow's outcome events to a queue;
-- the ``notifier`` provider replaced by ``OutboxNotifier`` (writes ``.eml`` files, then SNS);
+- the ``notifier`` and ``reviewer_notifier`` providers replaced by one ``OutboxNotifier`` (writes
+  ``.eml`` files, then SNS), so approval, reminder and escalation emails all reach the outbox;
 - with a fault plan (``faults=`` or ``REVIEWFLOW_FAULTS`` / ``REVIEWFLOW_FAULT_SEED``), the
   toxicity, sentiment and response providers wrapped by ``reviewflow_local.faults``;
 - the HTTP front on 127.0.0.1 (approval routes, inbox, optionally the AWS endpoint), and two
@@ -193,6 +194,7 @@ class LocalPipeline:
             roster=self.resources.reviewer_emails,
         )
         registry.set_override("notifier", self._notifier)
+        registry.set_override("reviewer_notifier", self._notifier)  # reminders and escalations
         self.fault_injector = install_faults(self.fault_plan)
         moto_patches.set_lambda_runner(self.runner)
 

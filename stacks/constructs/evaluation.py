@@ -15,7 +15,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -23,6 +22,7 @@ from constructs import Construct
 from reviewflow.contracts import EnvVar
 from stacks.config import ReviewflowConfig
 from stacks.constructs.bedrock import grant_invoke_models
+from stacks.constructs.buckets import private_bucket
 from stacks.constructs.functions import RETENTION, Functions, FunctionSpec
 from stacks.constructs.monitoring import alarm_on_any
 from stacks.constructs.workflow import _number, state_machine_arn
@@ -58,22 +58,12 @@ class EvaluationSuite(Construct):
         definition_file: Path = DEFINITION_FILE,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = s3.Bucket(
+        # Datasets and reports outlive the stack (``private_bucket`` keeps it on deletion).
+        self.bucket = private_bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            # Datasets and reports outlive the stack; emptying a bucket on delete would need a
-            # custom resource (a Lambda the local runtime cannot run).
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.bucket,
-            "AwsSolutions-S1",
-            "The evaluation bucket holds test datasets and generated reports written only by this "
-            "stack's functions; CloudTrail data events, not server access logs, are its audit trail.",
+            holds="evaluation bucket holds test datasets and generated reports written only by this "
+            "stack's functions",
         )
         self._build_functions(config, functions)
         self.state_machine = self._state_machine(config, state_machine_name, bus, definition_file)

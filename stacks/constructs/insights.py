@@ -14,13 +14,12 @@ the reports bucket, and publishes the summary to the product team's topic.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -29,6 +28,7 @@ from reviewflow.contracts import EnvVar
 from stacks.config import ReviewflowConfig
 from stacks.constructs.approvals_table import record_table
 from stacks.constructs.bedrock import grant_invoke_models
+from stacks.constructs.buckets import private_bucket
 from stacks.constructs.functions import Functions, FunctionSpec
 from stacks.nag import acknowledge
 
@@ -97,21 +97,11 @@ class Insights(Construct):
         )
 
     def _report_job(self, config: ReviewflowConfig, functions: Functions, topic_key: kms.IKey) -> None:
-        self.reports_bucket = s3.Bucket(
+        # Reports outlive the stack, like the table they summarise.
+        self.reports_bucket = private_bucket(
             self,
             "ReportsBucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            # Reports outlive the stack, like the table they summarise.
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.reports_bucket,
-            "AwsSolutions-S1",
-            "The reports bucket holds generated insights reports written only by the report job; "
-            "CloudTrail data events, not server access logs, are its audit trail.",
+            holds="reports bucket holds generated insights reports written only by the report job",
         )
         self.product_team_topic = sns.Topic(
             self,

@@ -12,6 +12,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from reviewflow_local import reviewer
+from reviewflow_local.outbox import OutboxMessage
 from reviewflow_local.reminders_local import run_reminders
 from tests.workflow.conftest import approval_link, decide_over_http, wait_until
 
@@ -43,6 +45,11 @@ def _drain(sqs: Any, url: str) -> list[dict[str, Any]]:
             if body.get("Subject", "").startswith(("Reminder:", "Escalation:")):
                 found.append(body)
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def reminder_emails(stack: Any, approval_id: str) -> list[OutboxMessage]:
+    """The outbox's reminder and escalation emails of one approval, oldest first."""
+    return [m for m in stack.outbox.messages() if m.approval_id == approval_id and m.reminder]
 
 
 def test_a_reminder_then_an_escalation_fire_once_each_and_reach_the_decision(stack_factory: Any) -> None:
@@ -90,6 +97,12 @@ def test_a_reminder_then_an_escalation_fire_once_each_and_reach_the_decision(sta
     assert reminder["Subject"].startswith("Reminder:") and "wf-reminded" in reminder["Subject"]
     assert "reviewer" not in reminder.get("MessageAttributes", {})
     assert "Deadline:" in reminder["Message"]
+    # The same email in the local outbox, To: the deployment's one mailbox, and without a link:
+    # an anonymous approval's reminder points back at the original email instead.
+    original = approval_link(stack, "wf-reminded", "REVIEW")
+    (reminded,) = reminder_emails(stack, approval_id)
+    assert (reminded.reminder, reminded.to) == ("reminder", stack.resources.reviewer_email)
+    assert reminded.subject == reminder["Subject"] and reminded.approval_links == []
 
     # Four fifths: the escalation, addressed to the escalation reviewer's filtered subscription.
     assert sent(0.8) == [(approval_id, "escalation", "lead")]
@@ -98,6 +111,16 @@ def test_a_reminder_then_an_escalation_fire_once_each_and_reach_the_decision(sta
     assert escalation["Subject"].startswith("Escalation:")
     assert escalation["MessageAttributes"]["reviewer"] == {"Type": "String", "Value": "lead"}
     assert f"{stack.front.stage_url}/approvals/{approval_id}?s=" in escalation["Message"]
+    # In the outbox: To: the escalation reviewer's own subscription (read from moto like the
+    # roster's), with one fresh personal link that opens the approval page.
+    assert stack.resources.reviewer_emails == {"lead": ESCALATION["email"]}
+    (_, escalated) = reminder_emails(stack, approval_id)
+    assert (escalated.reminder, escalated.to) == ("escalation", ESCALATION["email"])
+    (lead_link,) = escalated.approval_links
+    assert lead_link.startswith(f"{stack.front.stage_url}/approvals/{approval_id}?s=")
+    assert lead_link != original and lead_link in escalation["Message"]
+    page = reviewer.fetch(lead_link)
+    assert page.status == 200 and reviewer.decision_forms(page.body)
 
     item = stack.client("dynamodb").get_item(
         TableName=stack.resources.table_name, Key={"pk": {"S": f"approval#{approval_id}"}}

@@ -2,7 +2,8 @@
 
 - ``/``: pending and decided approvals (read from the approvals table named in the approval
   function's environment, without the token or the secret's hash), each with links to its
-  ``.eml`` file and, while pending, to the emailed approval page;
+  approval email's ``.eml`` file and, while pending, to the emailed approval page; then every
+  email, newest first, reminders and escalations marked as such, each with its recipient;
 - ``/outbox/<file>.eml`` (download) and ``/outbox/<file>.html`` (the email's HTML part, under a
   CSP that allows no script, image or form).
 """
@@ -130,18 +131,15 @@ class Inbox:
         return sorted(items, key=lambda item: item.get("created_at", ""))
 
     def page(self) -> Answer:
-        emails: dict[str, OutboxMessage] = {}
-        for message in self._outbox.messages():
-            if message.approval_id:
+        messages = self._outbox.messages()
+        emails: dict[str, OutboxMessage] = {}  # approval id -> its approval email (not a reminder)
+        for message in messages:
+            if message.approval_id and message.reminder is None:
                 emails.setdefault(message.approval_id, message)
         approvals = self.approvals()
         pending = [a for a in approvals if a.get("status") == "PENDING"]
         closed = [a for a in approvals if a.get("status") != "PENDING"]
-        sent = "".join(
-            f'<li><a href="/outbox/{quote(m.path.stem)}.html">{_e(m.subject)}</a> '
-            f'(<a href="/outbox/{quote(m.path.name)}">.eml</a>)</li>'
-            for m in reversed(self._outbox.messages())
-        )
+        sent = "".join(_email_item(m) for m in reversed(messages))
         page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="5"><title>reviewflow inbox</title>
@@ -259,6 +257,16 @@ def _mail_links(message: OutboxMessage | None, *, page: bool) -> str:
     if page and message.approval_links:
         links.append(f'<a href="{_e(message.approval_links[0])}" rel="noreferrer">approval page</a>')
     return " · ".join(links)
+
+
+def _email_item(message: OutboxMessage) -> str:
+    """One line of "All emails": reminders and escalations marked, with their recipient."""
+    kind = f"<strong>{_e(message.reminder)}</strong> " if message.reminder else ""
+    to = f" to {_e(message.to)}" if message.to else ""
+    return (
+        f'<li>{kind}<a href="/outbox/{quote(message.path.stem)}.html">{_e(message.subject)}</a>{to} '
+        f'(<a href="/outbox/{quote(message.path.name)}">.eml</a>)</li>'
+    )
 
 
 _DELIVERY_COLUMNS = ("state", "outcome", "review", "attempts", "endpoint")

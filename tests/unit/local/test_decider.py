@@ -115,3 +115,33 @@ def test_refused_and_failed_decisions_are_recorded_not_counted(outbox: Outbox) -
     )
     assert failing.decide(pending("bad")) == 0
     assert failing.errors == ["bad: ValueError: the page offers [], not 'APPROVED'"]
+
+
+def reminder_email(outbox: Outbox, approval_id: str, secret: str) -> None:
+    message = EmailMessage()
+    message["Subject"] = f"Reminder: {approval_id}"
+    message["X-Reviewflow-Approval-Id"] = approval_id
+    message["X-Reviewflow-Reminder"] = "reminder"
+    message.set_content(f"Still waiting: {BASE}/{approval_id}?s={secret}\n")
+    outbox.write(message, "reviewer@example.com")
+
+
+def test_a_reminder_never_makes_a_second_decision_and_the_original_link_is_used(outbox: Outbox) -> None:
+    browser = FakeBrowser()
+    decider = ApprovalDecider(outbox, always("APPROVED"), reviewer="t", comment_prefix="t", submit=browser)
+    email(outbox, "a1")
+    reminder_email(outbox, "a1", "fresh-a1")  # a second, personal link to the same approval
+    assert decider.decide(pending("a1")) == 1
+    reminder_email(outbox, "a1", "later-a1")
+    assert decider.decide(pending("a1")) == 0  # still listed (not yet closed): not clicked again
+    assert [call[0] for call in browser.calls] == [f"{BASE}/a1?s=secret-a1"]
+
+
+def test_a_reminder_link_decides_only_when_no_approval_email_was_read(outbox: Outbox) -> None:
+    browser = FakeBrowser()
+    decider = ApprovalDecider(outbox, always("APPROVED"), reviewer="t", comment_prefix="t", submit=browser)
+    reminder_email(outbox, "r1", "fresh-r1")  # r1's approval email is not in the outbox
+    reminder_email(outbox, "r2", "fresh-r2")
+    email(outbox, "r2")  # read after r2's reminder, yet its link is the one used
+    assert decider.decide(pending("r1", "r2")) == 2
+    assert [call[0] for call in browser.calls] == [f"{BASE}/r1?s=fresh-r1", f"{BASE}/r2?s=secret-r2"]

@@ -79,3 +79,19 @@ def test_an_approval_decided_by_either_way_in_is_never_decided_again(outbox: Out
     write(outbox, sent, "both")  # the same approval's email again (a resend)
     assert decider.decide_sent(sent, table) == 0
     assert len(browser.calls) == 1
+
+
+def test_reminders_of_an_approval_are_never_a_second_decision(outbox: Outbox) -> None:
+    browser, table, sent = FakeBrowser(), Table("ap"), []
+    decider = ApprovalDecider(outbox, always("APPROVED"), reviewer="t", comment_prefix="t", submit=browser)
+    write(outbox, sent, "ap")
+    reminder = EmailMessage()
+    reminder["Subject"] = "Reminder: ap"
+    reminder["X-Reviewflow-Approval-Id"] = "ap"
+    reminder["X-Reviewflow-Reminder"] = "reminder"
+    reminder.set_content(f"Still waiting: {BASE}/ap?s=fresh-ap\n")
+    sent.append(outbox.write(reminder, "reviewer@example.com"))
+    assert decider.decide_sent(sent, table) == 1  # both emails in one poll: one decision
+    sent.append(outbox.write(reminder, "reviewer@example.com"))
+    assert decider.decide_sent(sent, table) == 0
+    assert [call[0] for call in browser.calls] == [f"{BASE}/ap?s=secret-ap"]
