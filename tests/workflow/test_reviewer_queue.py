@@ -96,24 +96,16 @@ def stack(stack_factory: Any) -> LocalPipeline:
     return pipeline
 
 
-def _inbox(stack: LocalPipeline) -> tuple[Any, str]:
-    """An unfiltered SQS subscription on the reviewer topic (escalations reach SNS, not the outbox)."""
-    sqs, sns = stack.client("sqs"), stack.client("sns")
-    url = sqs.create_queue(QueueName="queue-test-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=stack.resources.reviewer_topic_arn, Protocol="sqs", Endpoint=arn)
-    return sqs, url
-
-
-def _published_queue_links(sqs: Any, url: str) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            body = json.loads(message["Body"])
-            for match in QUEUE_LINK.finditer(body["Message"]):
-                found.setdefault(match["rid"], []).append(match[0])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return found
+def _escalation_queue_link(stack: LocalPipeline, approval_id: str, reviewer_id: str) -> str:
+    """The queue link in ``reviewer_id``'s escalation email for ``approval_id`` (from the outbox)."""
+    (link,) = [
+        match[0]
+        for message in stack.outbox.messages()
+        if message.approval_id == approval_id and message.reminder == "escalation"
+        for match in QUEUE_LINK.finditer(message.text)
+        if match["rid"] == reviewer_id and message.to == EMAILS[reviewer_id]
+    ]
+    return link
 
 
 def _pending(stack: LocalPipeline, review_id: str) -> dict[str, Any]:
@@ -131,7 +123,7 @@ def _queue_links(stack: LocalPipeline, approval_id: str) -> dict[str, str]:
     def find() -> dict[str, str] | None:
         links: dict[str, str] = {}
         for message in stack.outbox.messages():
-            if message.approval_id == approval_id:
+            if message.approval_id == approval_id and message.reminder is None:
                 (match,) = QUEUE_LINK.finditer(message.text)
                 assert EMAILS[match["rid"]] == message.to  # the link names the mailbox's own reviewer
                 links[match["rid"]] = match[0]
@@ -142,7 +134,6 @@ def _queue_links(stack: LocalPipeline, approval_id: str) -> dict[str, str]:
 
 
 def test_each_reviewer_reaches_only_their_own_queue(stack: LocalPipeline) -> None:
-    sqs, inbox = _inbox(stack)
     stack.post_reviews([FIRST])
     first = _pending(stack, FIRST["review_id"])
     links = _queue_links(stack, first["approval_id"])
@@ -184,7 +175,7 @@ def test_each_reviewer_reaches_only_their_own_queue(stack: LocalPipeline) -> Non
     start, deadline = _moment(first["created_at"]), _moment(first["deadline_at"])
     run = run_reminders(stack, now=start + (deadline - start) * 0.85)
     assert [(d["step"], d["reviewer_id"]) for d in run["sent"]] == [("escalation", "lead")]
-    (lead_link,) = _published_queue_links(sqs, inbox)["lead"]
+    lead_link = _escalation_queue_link(stack, first["approval_id"], "lead")
     assert _listed(_get(lead_link)) == [first["approval_id"]]
 
     # A second review, not escalated: the roster sees both, lead still only the first.
