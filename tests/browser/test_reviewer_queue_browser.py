@@ -97,6 +97,9 @@ def test_a_reviewer_works_from_the_queue_and_the_other_link_says_who_decided(
     expect(page.locator("h1")).to_have_text("Review needed")
     expect(page.locator("main")).to_contain_text("Signed in by your own link as ana")
     assert page.url == ana_link
+    # ... whose page links back to the same queue.
+    back = page.get_by_role("link", name="Everything waiting for you")
+    assert back.evaluate("a => a.href") == ana_queue
     with page.expect_navigation():
         page.get_by_role("button", name="Approve").click()
     expect(page.locator("h1")).to_have_text("Decision recorded")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reviewflow.domain.approvals.decisions import ApprovalView, View
+from reviewflow.domain.approvals.links import queue_link
 from reviewflow.models.approvals import ApprovalRecord
 from reviewflow.models.events import Decision, Stage
 from reviewflow.models.replies import ReplyCheck
@@ -88,12 +89,16 @@ def _review_section(record: ApprovalRecord) -> str:
     )
 
 
-def _identity_fields(reviewer_id: str | None) -> str:
-    """A roster reviewer is greeted (their link proves who they are); the anonymous link asks."""
+def _identity_fields(reviewer_id: str | None, *, approval_id: str, secret: str) -> str:
+    """A roster reviewer is greeted (their link proves who they are) and offered their queue; the
+    anonymous link asks for a name."""
     if reviewer_id is not None:
+        # Relative: from ``<stage>/approvals/<id>`` to ``<stage>/reviewers/<id>/queue``.
+        queue = queue_link("..", reviewer_id, approval_id, secret)
         return (
             f"<p class=note>Signed in by your own link as <strong>{_e(reviewer_id)}</strong>: "
-            "your decision is recorded under this name.</p>"
+            f'your decision is recorded under this name. <a href="{_e(queue)}">Everything waiting '
+            "for you</a></p>"
         )
     return (
         "<label for=reviewer>Your name (optional, kept in the audit record)</label>"
@@ -118,7 +123,7 @@ def review_form(
     form = (
         f'<form method="post" action="{_e(record.approval_id)}">{reply}'
         f'<section><input type="hidden" name="secret" value="{_e(secret)}">'
-        f"{_identity_fields(reviewer_id)}"
+        f"{_identity_fields(reviewer_id, approval_id=record.approval_id, secret=secret)}"
         "<label for=comment>Comment (optional)</label>"
         '<textarea id=comment name="comment" maxlength="2000"></textarea>'
         "<div class=actions>"
