@@ -10,6 +10,7 @@ import pytest
 from reviewflow.contracts import EnvVar
 from stacks.config import DEFAULT_INSIGHTS_MODEL_ID
 from tests.infra.conftest import ASL_FILE, Synthesized
+from tests.infra.schedules import assert_errors_alarm, assert_schedule_invokes
 from tests.infra.test_template import actions_on, logical_id, statements, walk_states
 
 
@@ -144,38 +145,15 @@ def test_the_report_job_reads_by_query_writes_its_folder_and_emails_the_product_
 
 
 def test_the_report_runs_weekly_with_retries_and_its_failures_alarm(template: dict[str, Any]) -> None:
-    fn = logical_id(template, "AWS::Lambda::Function", "InsightsInsightsReport")
-    rule = template["Resources"][logical_id(template, "AWS::Events::Rule", "InsightsReportSchedule")]
-    props = rule["Properties"]
-    assert props["ScheduleExpression"] == "cron(0 6 ? * MON *)"
-    assert "EventPattern" not in props and "EventBusName" not in props  # the default bus's schedule
-    (target,) = props["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [fn, "Arn"]}
-    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 2}
-    permissions = [
-        r["Properties"]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Permission"
-        and r["Properties"]["FunctionName"] == {"Fn::GetAtt": [fn, "Arn"]}
-    ]
-    assert permissions == [
-        {
-            "Action": "lambda:InvokeFunction",
-            "FunctionName": {"Fn::GetAtt": [fn, "Arn"]},
-            "Principal": "events.amazonaws.com",
-            "SourceArn": {
-                "Fn::GetAtt": [logical_id(template, "AWS::Events::Rule", "InsightsReportSchedule"), "Arn"]
-            },
-        }
-    ]
-    errors = [
-        a["Properties"]
-        for a in template["Resources"].values()
-        if a["Type"] == "AWS::CloudWatch::Alarm"
-        and a["Properties"]["MetricName"] == "Errors"
-        and a["Properties"].get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": fn}}]
-    ]
-    assert len(errors) == 1
+    assert_schedule_invokes(
+        template,
+        rule="InsightsReportSchedule",
+        function="InsightsInsightsReport",
+        expression="cron(0 6 ? * MON *)",
+        max_event_age_seconds=3600,
+        retry_attempts=2,
+    )
+    assert_errors_alarm(template, function="InsightsInsightsReport")
 
 
 def test_the_reports_bucket_and_product_topic_are_private_encrypted_and_kept(

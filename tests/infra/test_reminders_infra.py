@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from reviewflow.contracts import EnvVar
+from tests.infra.schedules import assert_errors_alarm, assert_schedule_invokes
 from tests.infra.test_template import actions_on, logical_id, statements
 
 BEDROCK = {"model_id": "us.amazon.nova-lite-v1:0"}
@@ -52,36 +53,16 @@ def test_the_index_name_is_the_one_the_runtime_queries() -> None:
 
 
 def test_one_schedule_invokes_the_reminder_function_with_retries(template: dict[str, Any]) -> None:
-    fn = _fn(template)
-    rule_id = logical_id(template, "AWS::Events::Rule", "RemindersSchedule")
-    props = template["Resources"][rule_id]["Properties"]
-    assert props["ScheduleExpression"] == "rate(15 minutes)"
-    assert "EventPattern" not in props and "EventBusName" not in props
-    (target,) = props["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [fn, "Arn"]}
-    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 600, "MaximumRetryAttempts": 2}
-    permissions = [
-        r["Properties"]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Permission"
-        and r["Properties"]["FunctionName"] == {"Fn::GetAtt": [fn, "Arn"]}
-    ]
-    assert permissions == [
-        {
-            "Action": "lambda:InvokeFunction",
-            "FunctionName": {"Fn::GetAtt": [fn, "Arn"]},
-            "Principal": "events.amazonaws.com",
-            "SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]},
-        }
-    ]
-    alarms = [
-        a["Properties"]
-        for a in template["Resources"].values()
-        if a["Type"] == "AWS::CloudWatch::Alarm"
-        and a["Properties"]["MetricName"] == "Errors"
-        and a["Properties"].get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": fn}}]
-    ]
-    assert len(alarms) == 1
+    assert_schedule_invokes(
+        template,
+        rule="RemindersSchedule",
+        function="RemindersSendReminders",
+        expression="rate(15 minutes)",
+        max_event_age_seconds=600,
+        retry_attempts=2,
+    )
+    alarm = assert_errors_alarm(template, function="RemindersSendReminders")
+    assert "reminder run failed" in alarm["AlarmDescription"]
 
 
 def test_the_reminder_function_queries_the_index_updates_approvals_and_publishes(
