@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
-from reviewflow.domain.clock import iso_utc
+from reviewflow.domain.clock import iso_utc, parse_utc
 from reviewflow.domain.ports import InsightReader
 from reviewflow.errors import InvalidInputError
 from reviewflow.models.insights import Insight, ProductFeedback
@@ -52,14 +52,9 @@ def report_periods(end: datetime, length: timedelta) -> tuple[ReportPeriod, Repo
     )
 
 
-def parse_instant(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def within(record: ProductFeedback, period: ReportPeriod) -> bool:
-    moment = parse_instant(record.extracted_at)
-    return parse_instant(period.start) <= moment < parse_instant(period.end)
+    moment = parse_utc(record.extracted_at)
+    return parse_utc(period.start) <= moment < parse_utc(period.end)
 
 
 def split_by_period(
@@ -85,7 +80,7 @@ def _latest_per_review(records: Iterable[ProductFeedback]) -> list[ProductFeedba
     for record in records:
         key = (record.product_id, record.review_id)
         kept = latest.get(key)
-        if kept is None or parse_instant(record.extracted_at) > parse_instant(kept.extracted_at):
+        if kept is None or parse_utc(record.extracted_at) > parse_utc(kept.extracted_at):
             latest[key] = record
     return sorted(latest.values(), key=lambda r: (r.product_id, r.review_id))
 
@@ -118,7 +113,7 @@ def _mentions(records: Sequence[ProductFeedback], polarity: str) -> dict[str, li
                     insight.severity,
                     insight.evidence,
                     insight.suggestion.strip(),
-                    parse_instant(record.extracted_at),
+                    parse_utc(record.extracted_at),
                     record.review_id,
                 )
             )
@@ -186,7 +181,7 @@ def _product_name(records: Sequence[ProductFeedback]) -> str | None:
     named = [r for r in records if r.product_name]
     if not named:
         return None
-    return max(named, key=lambda r: (parse_instant(r.extracted_at), r.review_id)).product_name
+    return max(named, key=lambda r: (parse_utc(r.extracted_at), r.review_id)).product_name
 
 
 def _product_report(
@@ -266,7 +261,7 @@ def report_request(event: object) -> ReportRequest:
         request = ReportRequest.model_validate(event)
         for moment in (request.time, request.period_end):
             if moment is not None:
-                parse_instant(moment)
+                parse_utc(moment)
     except (ValidationError, ValueError):
         # Name the rule, not the value: the fields are ours, but keep error text input-free.
         raise InvalidInputError(
@@ -278,8 +273,8 @@ def report_request(event: object) -> ReportRequest:
 def report_end(request: ReportRequest, *, now: datetime) -> datetime:
     """``period_end`` as given, else the scheduled ``time`` (else now) floored to the hour."""
     if request.period_end is not None:
-        return parse_instant(request.period_end)
-    moment = parse_instant(request.time) if request.time is not None else now.astimezone(UTC)
+        return parse_utc(request.period_end)
+    moment = parse_utc(request.time) if request.time is not None else now.astimezone(UTC)
     return moment.replace(minute=0, second=0, microsecond=0)
 
 

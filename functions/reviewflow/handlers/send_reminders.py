@@ -6,11 +6,11 @@ as the scheduled one did; an event without it runs at the current time.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from reviewflow.domain.approvals.reminders import ReminderPlan, ReminderRun, send_due_reminders
-from reviewflow.domain.clock import utc_now
+from reviewflow.domain.clock import parse_utc, utc_now
 from reviewflow.errors import InvalidInputError
 from reviewflow.observability import add_metric, get_logger, lambda_entry
 from reviewflow.presentation.reminder_emails import build_reminder_email
@@ -22,10 +22,9 @@ def run_time(event: Any) -> datetime:
     if not moment:
         return utc_now()
     try:
-        parsed = datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+        return parse_utc(str(moment))
     except ValueError as exc:
         raise InvalidInputError("the scheduled event's time is not an ISO 8601 timestamp") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def plan_from_settings() -> ReminderPlan:

@@ -9,10 +9,12 @@ prefix), the others name the subject of the email that holds their link.
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import datetime
 
 from reviewflow.domain.approvals.links import approval_link
 from reviewflow.domain.approvals.queue import QueueOutcome, QueueView
+from reviewflow.domain.approvals.reminders import deadline_of
+from reviewflow.domain.clock import parse_utc
 from reviewflow.models.approvals import ApprovalRecord
 from reviewflow.models.events import Stage
 from reviewflow.presentation.emails import excerpt, subject_for
@@ -29,20 +31,15 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _moment(value: str) -> datetime:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _entry(record: ApprovalRecord, view: QueueView, now: datetime) -> str:
     review = record.snapshot.review
-    deadline = _moment(record.deadline_at) if record.deadline_at else record.expires_at_datetime
+    deadline = deadline_of(record)
     product = f"{review.product_name} ({review.product_id})" if review.product_name else review.product_id
     facts = [
         ("Product", product),
         ("Review id", review.review_id),
         ("Rating", f"{review.rating} / 5" if review.rating is not None else "none"),
-        ("Waiting", format_age(_moment(record.created_at), now)),
+        ("Waiting", format_age(parse_utc(record.created_at), now)),
         ("Time left", f"{format_time_left(deadline, now)} (until {format_deadline(deadline)})"),
     ]
     if record.stage is Stage.RESPONSE and record.snapshot.round:

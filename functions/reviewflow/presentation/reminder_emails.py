@@ -7,9 +7,10 @@ the review (escaped in the HTML part); the full review is on the page behind the
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 
+from reviewflow.domain.approvals.reminders import deadline_of
 from reviewflow.models.approvals import ApprovalRecord
 from reviewflow.models.events import Stage
 from reviewflow.models.team import ReminderStep
@@ -27,13 +28,6 @@ _LEAD = {
 }
 
 
-def _deadline(record: ApprovalRecord) -> datetime:
-    if record.deadline_at:
-        moment = datetime.fromisoformat(record.deadline_at.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return record.expires_at_datetime
-
-
 def reminder_subject(record: ApprovalRecord, step: ReminderStep) -> str:
     what = "reply" if record.stage is Stage.RESPONSE else "review"
     label = "Escalation" if step is ReminderStep.ESCALATION else "Reminder"
@@ -43,7 +37,7 @@ def reminder_subject(record: ApprovalRecord, step: ReminderStep) -> str:
 
 def _facts(record: ApprovalRecord, now: datetime) -> list[tuple[str, str]]:
     review = record.snapshot.review
-    deadline = _deadline(record)
+    deadline = deadline_of(record)
     product = f"{review.product_name} ({review.product_id})" if review.product_name else review.product_id
     return [
         ("Product", product),

@@ -19,11 +19,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
 from reviewflow.domain.approvals.links import is_well_formed_id, reviewer_of
+from reviewflow.domain.approvals.reminders import deadline_of
 from reviewflow.domain.clock import utc_now
 from reviewflow.domain.ports import ApprovalStore
 from reviewflow.models.approvals import ApprovalRecord, ApprovalStatus
@@ -70,13 +71,6 @@ class QueueView:
     secret: str = field(default="", repr=False)
 
 
-def _deadline(record: ApprovalRecord) -> datetime:
-    if record.deadline_at:
-        moment = datetime.fromisoformat(record.deadline_at.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return record.expires_at_datetime
-
-
 def waiting_for(record: ApprovalRecord, reviewer_id: str, now: datetime) -> bool:
     """Whether ``record`` belongs in ``reviewer_id``'s queue at ``now``. The index is eventually
     consistent, so a decision made a moment ago is checked again here."""
@@ -84,7 +78,7 @@ def waiting_for(record: ApprovalRecord, reviewer_id: str, now: datetime) -> bool
         record.status is ApprovalStatus.PENDING
         and reviewer_id in record.reviewer_ids
         and not record.expired(now)
-        and _deadline(record) > now
+        and deadline_of(record) > now
     )
 
 
@@ -113,7 +107,7 @@ def show_queue(
         for entry in queue.pending_for(request.reviewer_id, now)
         if waiting_for(entry, request.reviewer_id, now)
     ]
-    waiting.sort(key=_deadline)
+    waiting.sort(key=deadline_of)
     return QueueView(
         QueueOutcome.LISTED,
         200,

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reviewflow.domain.approvals.links import approval_link, hash_secret, new_link_secret, queue_link
-from reviewflow.domain.clock import iso_utc
+from reviewflow.domain.clock import iso_utc, parse_utc
 from reviewflow.errors import ReviewflowError
 from reviewflow.models.approvals import ApprovalRecord, ApprovalStatus
 from reviewflow.models.team import ReminderSent, ReminderStep
@@ -79,9 +79,9 @@ def step_key(step: ReminderStep, fraction: float) -> str:
     return f"{step.value}@{fraction:.4f}"
 
 
-def _parse(moment: str) -> datetime:
-    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+def deadline_of(record: ApprovalRecord) -> datetime:
+    """When the approval window ends: ``deadline_at``, or the item's expiry for older items."""
+    return parse_utc(record.deadline_at) if record.deadline_at else record.expires_at_datetime
 
 
 def due_step(record: ApprovalRecord, now: datetime, plan: ReminderPlan) -> DueStep | None:
@@ -93,7 +93,7 @@ def due_step(record: ApprovalRecord, now: datetime, plan: ReminderPlan) -> DueSt
     """
     if record.status is not ApprovalStatus.PENDING or record.pending_pk is None or not record.deadline_at:
         return None
-    start, deadline = _parse(record.created_at), _parse(record.deadline_at)
+    start, deadline = parse_utc(record.created_at), parse_utc(record.deadline_at)
     if deadline <= start or now >= deadline:
         return None
     elapsed = (now - start) / (deadline - start)
