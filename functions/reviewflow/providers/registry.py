@@ -288,14 +288,20 @@ def _llm_writer(model_id: str, prompt_version: str) -> ResponseWriter:
     )
 
 
+def _approvals_table() -> str:
+    """The approvals table every human-review provider reads (approvals, reminders, queues)."""
+    table = get_settings().approvals_table
+    if not table:
+        raise ConfigurationError("REVIEWFLOW_APPROVALS_TABLE must name the approvals table")
+    return table
+
+
 @_overridable("approval_store")
 def approval_store() -> ApprovalStore:
-    settings = get_settings()
-    if not settings.approvals_table:
-        raise ConfigurationError("REVIEWFLOW_APPROVALS_TABLE must name the approvals table")
+    table = _approvals_table()  # checked before any client is made
     from reviewflow.providers.approval_store import DynamoApprovalStore
 
-    return DynamoApprovalStore(aws_client("dynamodb"), settings.approvals_table)
+    return DynamoApprovalStore(aws_client("dynamodb"), table)
 
 
 @_overridable("notifier")
@@ -418,22 +424,18 @@ def feedback_publisher() -> FeedbackPublisher:
 
 @_overridable("reminder_store")
 def reminder_store() -> ReminderStore:
-    settings = get_settings()
-    if not settings.approvals_table:
-        raise ConfigurationError("REVIEWFLOW_APPROVALS_TABLE must name the approvals table")
+    table = _approvals_table()  # checked before any client is made
     from reviewflow.providers.reminder_store import DynamoReminderStore
 
-    return DynamoReminderStore(aws_client("dynamodb"), settings.approvals_table)
+    return DynamoReminderStore(aws_client("dynamodb"), table)
 
 
 @_overridable("reviewer_queue")
 def reviewer_queue() -> ReviewerQueueReader:
-    settings = get_settings()
-    if not settings.approvals_table:
-        raise ConfigurationError("REVIEWFLOW_APPROVALS_TABLE must name the approvals table")
+    table = _approvals_table()  # checked before any client is made
     from reviewflow.providers.reviewer_queue_store import DynamoReviewerQueue
 
-    return DynamoReviewerQueue(aws_client("dynamodb"), settings.approvals_table)
+    return DynamoReviewerQueue(aws_client("dynamodb"), table)
 
 
 @_overridable("reviewer_notifier")
